@@ -1,0 +1,30 @@
+# Thin wrapper over CMake. `make demo` and `make test` install missing packages and build first.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+SHARED ?= $(abspath ../shared)
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install_deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@bash scripts/install_deps.sh
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DLMP_SHARED_DIR=$(SHARED)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1800
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/lmpress
+
+bench: build
+	@bash bench/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,32 @@
+// Helpers shared by the tests: locating ../shared (a failure under CI=true, a skip elsewhere), temp dirs,
+// running the CLI.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace lmp::test {
+
+// Absolute path of a file under the shared/ folder ("models/lm-s"). Returns "" when shared/ is absent.
+std::string shared_path(const std::string& rel);
+// True when shared/ exists. Under CI=true a missing shared/ is a test failure, not a skip.
+bool have_shared();
+// A fresh empty directory under the build's temp area, removed at exit.
+std::string temp_dir(const std::string& tag);
+// Runs the lmpress CLI with `args`; returns exit code, captures stdout and stderr.
+struct CliResult { int code; std::string out, err; };
+CliResult run_cli(const std::string& args);
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);
+
+}  // namespace lmp::test
+
+// Skips (or, under CI=true, fails) a test that needs ../shared.
+#define LMP_REQUIRE_SHARED()                                                        \
+  do {                                                                              \
+    if (!::lmp::test::have_shared()) {                                              \
+      if (std::getenv("CI") && std::string(std::getenv("CI")) == "true")            \
+        FAIL() << "CI=true but shared/ is missing at " LMP_SHARED_DIR;              \
+      GTEST_SKIP() << "shared/ not found at " LMP_SHARED_DIR;                       \
+    }                                                                               \
+  } while (0)
