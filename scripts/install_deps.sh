@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lmpress builds against, only those missing.
 set -euo pipefail
-pkgs=(cmake g++ make pkg-config libopenblas-dev liblapacke-dev nlohmann-json3-dev libcli11-dev
+pkgs=(cmake g++ make pkg-config libopenblas-openmp-dev liblapacke-dev nlohmann-json3-dev libcli11-dev
       libpcre2-dev liblzma-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libomp-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,123 @@
+#include "eval/perplexity.h"
+
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "model/ops.h"
+#include "model/sampler.h"
+
+namespace lmp {
+
+namespace {
+
+struct WindowScore {
+  double nll = 0, nll_base = 0, kld = 0;
+  int64_t scored = 0, agree = 0;
+};
+
+// log-softmax of one row into `out` (double accumulation for the normalizer).
+void log_softmax(const float* row, int64_t n, std::vector<double>& out) {
+  const double lse = log_sum_exp(row, n);
+  out.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = double(row[i]) - lse;
+}
+
+// Scores positions [first, ctx-1) of one window: logits row j predicts window token j+1.
+WindowScore score_window(std::span<const int32_t> win, const std::vector<float>& logits,
+                         const std::vector<float>* base_logits, int64_t vocab, int64_t first) {
+  WindowScore s;
+  const int64_t ctx = int64_t(win.size());
+#pragma omp parallel
+  {
+    WindowScore local;
+    std::vector<double> lq, lp;
+#pragma omp for schedule(static)
+    for (int64_t j = first; j < ctx - 1; ++j) {
+      const float* q = logits.data() + j * vocab;
+      const int32_t target = win[size_t(j + 1)];
+      local.nll += log_sum_exp(q, vocab) - double(q[target]);
+      local.scored += 1;
+      if (!base_logits) continue;
+      const float* p = base_logits->data() + j * vocab;
+      log_softmax(q, vocab, lq);
+      log_softmax(p, vocab, lp);
+      double kl = 0;
+      for (int64_t i = 0; i < vocab; ++i) kl += std::exp(lp[size_t(i)]) * (lp[size_t(i)] - lq[size_t(i)]);
+      local.kld += kl;
+      local.nll_base -= lp[size_t(target)];
+      local.agree += argmax(q, vocab) == argmax(p, vocab);
+    }
+#pragma omp critical
+    {
+      s.nll += local.nll;
+      s.nll_base += local.nll_base;
+      s.kld += local.kld;
+      s.scored += local.scored;
+      s.agree += local.agree;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+PerplexityResult evaluate_perplexity(const Model& model, std::span<const int32_t> tokens,
+                                     const PerplexityOptions& opt, const Model* base) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t ctx = opt.ctx, n = int64_t(tokens.size()), vocab = model.config().vocab_size;
+  LMP_CHECK(ctx >= 2, "perplexity: --ctx must be at least 2, found ", ctx);
+  LMP_CHECK(model.config().max_position_embeddings <= 0 || ctx <= model.config().max_position_embeddings,
+            "perplexity: --ctx ", ctx, " exceeds the model's max_position_embeddings ",
+            model.config().max_position_embeddings);
+  LMP_CHECK(n >= ctx, "perplexity: the text has ", n, " tokens, fewer than one window of --ctx ", ctx);
+  if (base)
+    LMP_CHECK(base->config().vocab_size == vocab, "perplexity: base model vocabulary ",
+              base->config().vocab_size, " differs from the model's ", vocab);
+  int64_t windows = n / ctx;
+  if (opt.max_windows > 0) windows = std::min(windows, opt.max_windows);
+  const int64_t first = opt.second_half ? ctx / 2 : 0;
+  const int32_t bos = model.has_tokenizer() ? model.tokenizer().bos_id() : model.config().bos_token_id;
+
+  PerplexityResult r;
+  r.has_base = base != nullptr;
+  r.n_tokens = n;
+  r.windows = windows;
+  r.ctx = ctx;
+  WindowScore total;
+  Progress progress("perplexity", windows, "windows");
+  std::vector<int32_t> win(size_t(ctx));
+  for (int64_t w = 0; w < windows; ++w) {
+    std::copy_n(tokens.begin() + w * ctx, ctx, win.begin());
+    if (opt.second_half && bos >= 0) win[0] = bos;
+    const BatchShape shape{1, ctx, {}};
+    const std::vector<float> logits = model.forward(win, shape);
+    std::vector<float> base_logits;
+    if (base) base_logits = base->forward(win, shape);
+    const WindowScore s = score_window(win, logits, base ? &base_logits : nullptr, vocab, first);
+    total.nll += s.nll;
+    total.nll_base += s.nll_base;
+    total.kld += s.kld;
+    total.scored += s.scored;
+    total.agree += s.agree;
+    progress.update(w + 1);
+  }
+  progress.finish();
+
+  r.scored_tokens = total.scored;
+  r.nll = total.nll / double(total.scored);
+  r.ppl = std::exp(r.nll);
+  if (base) {
+    r.nll_base = total.nll_base / double(total.scored);
+    r.ppl_base = std::exp(r.nll_base);
+    r.kld_mean = total.kld / double(total.scored);
+    r.top1_agreement = double(total.agree) / double(total.scored);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.tokens_per_second = double(windows * ctx) / r.seconds;
+  return r;
+}
+
+}  // namespace lmp

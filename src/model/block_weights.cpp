@@ -1,0 +1,47 @@
+#include "model/block_weights.h"
+
+#include "core/error.h"
+
+namespace lmp {
+
+Tensor& BlockWeights::linear(const std::string& leaf) {
+  return const_cast<Tensor&>(static_cast<const BlockWeights&>(*this).linear(leaf));
+}
+
+const Tensor& BlockWeights::linear(const std::string& leaf) const {
+  if (leaf == "self_attn.q_proj") return q;
+  if (leaf == "self_attn.k_proj") return k;
+  if (leaf == "self_attn.v_proj") return v;
+  if (leaf == "self_attn.o_proj") return o;
+  if (leaf == "mlp.gate_proj") return gate;
+  if (leaf == "mlp.up_proj") return up;
+  if (leaf == "mlp.down_proj") return down;
+  fail("block weights: unknown linear '", leaf, "' (expected self_attn.{q,k,v,o}_proj or mlp.{gate,up,down}_proj)");
+}
+
+size_t BlockWeights::nbytes() const {
+  size_t n = 0;
+  for (const Tensor* t : {&attn_norm, &ffn_norm, &q, &k, &v, &o, &gate, &up, &down, &q_bias, &k_bias,
+                          &v_bias, &o_bias})
+    n += t->empty() ? 0 : t->nbytes();
+  return n;
+}
+
+BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t b) {
+  const ModelConfig& c = ckpt.config();
+  auto load = [&](const std::string& leaf) { return ckpt.load_f32(names::layer(b, leaf)); };
+  BlockWeights w;
+  w.attn_norm = load("input_layernorm.weight");
+  w.ffn_norm = load("post_attention_layernorm.weight");
+  for (const std::string& leaf : names::block_linears()) w.linear(leaf) = load(leaf + ".weight");
+  if (c.attention_bias) {
+    w.q_bias = load("self_attn.q_proj.bias");
+    w.k_bias = load("self_attn.k_proj.bias");
+    w.v_bias = load("self_attn.v_proj.bias");
+  }
+  if (c.o_proj_bias) w.o_bias = load("self_attn.o_proj.bias");
+  LMP_CHECK(!c.mlp_bias, "model: mlp_bias=true is not supported yet (", ckpt.path(), ")");
+  return w;
+}
+
+}  // namespace lmp

@@ -1,0 +1,94 @@
+#include "model/model.h"
+
+#include "core/error.h"
+#include "linalg/gemm.h"
+#include "model/ops.h"
+
+namespace lmp {
+
+std::unique_ptr<Tokenizer> make_tokenizer(const TokenizerSource& src) {
+  switch (src.kind) {
+    case TokenizerSource::Kind::HfJson: return load_hf_tokenizer(src.json_path);
+    case TokenizerSource::Kind::Spm: return make_spm_tokenizer(src.spm);
+    case TokenizerSource::Kind::None: return nullptr;
+  }
+  return nullptr;
+}
+
+Model Model::open(const std::string& path, const OpenOptions& opts) {
+  Model m;
+  m.ckpt_ = Checkpoint::open(path, opts);
+  const ModelConfig& c = m.ckpt_.config();
+  m.tokenizer_ = make_tokenizer(m.ckpt_.tokenizer_source());
+  if (m.tokenizer_)
+    LMP_CHECK(m.tokenizer_->vocab_size() <= c.vocab_size, "model ", path, ": tokenizer has ",
+              m.tokenizer_->vocab_size(), " tokens but the embedding has only ", c.vocab_size, " rows");
+  m.rope_ = Rope(c);
+  m.embed_ = m.ckpt_.load_f32(names::embed());
+  m.final_norm_ = m.ckpt_.load_f32(names::final_norm());
+  m.lm_head_ = c.tie_word_embeddings ? m.embed_ : m.ckpt_.load_f32(names::lm_head());
+  m.blocks_.resize(size_t(c.num_layers));
+  return m;
+}
+
+const Tokenizer& Model::tokenizer() const {
+  LMP_CHECK(tokenizer_, "model ", ckpt_.path(), ": no tokenizer found (expected tokenizer.json beside "
+            "config.json, a GGUF with tokenizer.ggml.* keys, or a llama2.c tokenizer .bin)");
+  return *tokenizer_;
+}
+
+const BlockWeights& Model::block(int64_t b) const {
+  LMP_CHECK(b >= 0 && b < config().num_layers, "model: block ", b, " out of range [0, ",
+            config().num_layers, ")");
+  auto& slot = blocks_[size_t(b)];
+  if (!slot) slot = std::make_unique<BlockWeights>(load_block_weights(ckpt_, b));
+  return *slot;
+}
+
+void Model::release_block(int64_t b) const { blocks_.at(size_t(b)).reset(); }
+
+void Model::set_block(int64_t b, BlockWeights w) {
+  blocks_.at(size_t(b)) = std::make_unique<BlockWeights>(std::move(w));
+}
+
+void Model::embed(std::span<const int32_t> ids, float* x) const {
+  const int64_t dim = config().hidden_size, vocab = config().vocab_size;
+  const float* table = embed_.f32();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    LMP_CHECK(ids[i] >= 0 && ids[i] < vocab, "model: token id ", ids[i], " at position ", i,
+              " is outside the vocabulary [0, ", vocab, ")");
+    std::copy_n(table + int64_t(ids[i]) * dim, dim, x + int64_t(i) * dim);
+  }
+}
+
+void Model::logits(const float* x, int64_t rows, float* out) const {
+  const int64_t dim = config().hidden_size, vocab = config().vocab_size;
+  std::vector<float> normed(size_t(rows * dim));
+  rms_norm(x, final_norm_.f32(), normed.data(), rows, dim, float(config().rms_norm_eps));
+  gemm_nt(rows, vocab, dim, normed.data(), dim, lm_head_.f32(), dim, out, vocab);
+}
+
+void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) const {
+  for (int64_t b = 0; b < config().num_layers; ++b)
+    block_forward(config(), block(b), rope_, b, x, shape, cache, ws_);
+}
+
+std::vector<float> Model::forward(std::span<const int32_t> ids, const BatchShape& shape,
+                                  KVCache* cache) const {
+  LMP_CHECK(int64_t(ids.size()) == shape.rows(), "model: ", ids.size(), " ids for a batch of ",
+            shape.batch, " x ", shape.seq);
+  std::vector<float> x(size_t(shape.rows() * config().hidden_size));
+  embed(ids, x.data());
+  forward_blocks(x.data(), shape, cache);
+  std::vector<float> out(size_t(shape.rows() * config().vocab_size));
+  logits(x.data(), shape.rows(), out.data());
+  return out;
+}
+
+size_t Model::weight_bytes_f32() const {
+  size_t n = 0;
+  for (const std::string& name : ckpt_.tensor_names()) n += size_t(shape_numel(ckpt_.info(name).shape)) * 4;
+  return n;
+}
+
+}  // namespace lmp

@@ -1,0 +1,60 @@
+// Model: a checkpoint opened for inference — config, tokenizer, f32 weights (blocks converted lazily
+// on first use) — and the forward passes: batched prefill to logits, and cached decoding steps.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "model/block_forward.h"
+#include "model/block_weights.h"
+#include "model/kv_cache.h"
+#include "model/rope.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lmp {
+
+// Builds the tokenizer a checkpoint declares (tokenizer.json, GGUF vocab, llama2.c vocab); null if none.
+std::unique_ptr<Tokenizer> make_tokenizer(const TokenizerSource& src);
+
+class Model {
+ public:
+  static Model open(const std::string& path, const OpenOptions& opts = {});
+
+  const ModelConfig& config() const { return ckpt_.config(); }
+  const Checkpoint& checkpoint() const { return ckpt_; }
+  bool has_tokenizer() const { return tokenizer_ != nullptr; }
+  // Throws naming the checkpoint when it has no tokenizer.
+  const Tokenizer& tokenizer() const;
+  const Rope& rope() const { return rope_; }
+
+  // The f32 weights of block b, converted on first use and kept until release_block(b).
+  const BlockWeights& block(int64_t b) const;
+  void release_block(int64_t b) const;
+  // Replaces block b's weights (a compressed block being evaluated in memory).
+  void set_block(int64_t b, BlockWeights w);
+
+  // x[n, hidden] = embedding rows of ids (ids are checked against the vocabulary).
+  void embed(std::span<const int32_t> ids, float* x) const;
+  // logits[rows, vocab] = lm_head(rms_norm(x)); x is left unchanged.
+  void logits(const float* x, int64_t rows, float* out) const;
+  // Runs every block over x [rows, hidden] in place.
+  void forward_blocks(float* x, const BatchShape& shape, KVCache* cache = nullptr) const;
+  // Full forward of B sequences of T tokens (ids row-major [B, T]): logits [B*T, vocab].
+  std::vector<float> forward(std::span<const int32_t> ids, const BatchShape& shape,
+                             KVCache* cache = nullptr) const;
+
+  size_t weight_bytes_f32() const;  // f32 size of every weight the model uses
+
+ private:
+  Checkpoint ckpt_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  Rope rope_;
+  Tensor embed_, final_norm_, lm_head_;  // lm_head_ aliases embed_ when tied
+  mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
+  mutable BlockWorkspace ws_;
+};
+
+}  // namespace lmp
