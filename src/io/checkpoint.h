@@ -31,6 +31,11 @@ struct TensorInfo {
   DType dtype;            // stored dtype
   Shape shape;            // canonical shape: [out, in] for linears, [n] for norms
   std::string file;       // path of the file that holds it
+  uint64_t offset = 0;    // byte offset of its data in `file`
+  uint64_t nbytes = 0;    // stored bytes
+  // > 0: Q/K rows (weight or bias) are stored in the interleaved RoPE order of Meta / llama.cpp (GGUF
+  // arch llama, llama2.c) for this many heads; raw() returns them so, load_f32() in HF order.
+  int64_t interleaved_heads = 0;
 };
 
 struct OpenOptions {
