@@ -6,27 +6,22 @@
 namespace lmp {
 
 void PairTable::grow() {
-  std::vector<uint64_t> old_keys = std::move(keys_);
-  std::vector<MergeRule> old_rules = std::move(rules_);
-  const size_t cap = old_keys.empty() ? 1024 : old_keys.size() * 2;
-  keys_.assign(cap, kEmpty);
-  rules_.assign(cap, MergeRule{0, 0});
+  std::vector<Slot> old = std::move(slots_);
+  const size_t cap = old.empty() ? 1024 : old.size() * 2;
+  slots_.assign(cap, Slot{kEmpty, MergeRule{0, 0}});
   mask_ = cap - 1;
   count_ = 0;
-  for (size_t i = 0; i < old_keys.size(); ++i) {
-    if (old_keys[i] == kEmpty) continue;
-    insert(int32_t(old_keys[i] >> 32), int32_t(uint32_t(old_keys[i])), old_rules[i]);
-  }
+  for (const Slot& s : old)
+    if (s.key != kEmpty) insert(int32_t(s.key >> 32), int32_t(uint32_t(s.key)), s.rule);
 }
 
 void PairTable::insert(int32_t left, int32_t right, MergeRule rule) {
-  if ((count_ + 1) * 2 > keys_.size()) grow();
+  if ((count_ + 1) * 2 > slots_.size()) grow();
   const uint64_t key = pack(left, right);
   size_t i = slot(key);
-  while (keys_[i] != kEmpty && keys_[i] != key) i = (i + 1) & mask_;
-  if (keys_[i] == kEmpty) ++count_;
-  keys_[i] = key;
-  rules_[i] = rule;
+  while (slots_[i].key != kEmpty && slots_[i].key != key) i = (i + 1) & mask_;
+  if (slots_[i].key == kEmpty) ++count_;
+  slots_[i] = Slot{key, rule};
 }
 
 namespace {

@@ -19,11 +19,11 @@ class PairTable {
   // Inserts or overwrites the rule of a pair (ids must be >= 0).
   void insert(int32_t left, int32_t right, MergeRule rule);
   const MergeRule* find(int32_t left, int32_t right) const {
-    if (keys_.empty() || left < 0 || right < 0) return nullptr;
+    if (slots_.empty() || left < 0 || right < 0) return nullptr;
     const uint64_t key = pack(left, right);
     for (size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return &rules_[i];
-      if (keys_[i] == kEmpty) return nullptr;
+      if (slots_[i].key == key) return &slots_[i].rule;
+      if (slots_[i].key == kEmpty) return nullptr;
     }
   }
   size_t size() const { return count_; }
@@ -33,8 +33,11 @@ class PairTable {
   static uint64_t pack(int32_t l, int32_t r) { return (uint64_t(uint32_t(l)) << 32) | uint32_t(r); }
   size_t slot(uint64_t key) const { return size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
   void grow();
-  std::vector<uint64_t> keys_;
-  std::vector<MergeRule> rules_;
+  struct Slot {
+    uint64_t key;
+    MergeRule rule;
+  };
+  std::vector<Slot> slots_;  // key and rule side by side: one cache line per probe
   size_t mask_ = 0, count_ = 0;
 };
 

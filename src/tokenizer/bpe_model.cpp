@@ -37,6 +37,8 @@ std::pair<std::string, std::string> parse_merge(const JsonView& m) {
   m.expected("\"left right\" string or array of 2 strings");
 }
 
+bool byte_piece(const std::string& p) { return p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>'; }
+
 }  // namespace
 
 BpeModel BpeModel::parse(const JsonView& model) {
@@ -68,6 +70,7 @@ BpeModel BpeModel::parse(const JsonView& model) {
       m.fail_here("merge \"" + l + "\" + \"" + r + "\": \"" + (li < 0 ? l : ri < 0 ? r : l + r) +
                   "\" is not in model.vocab");
     b.merges_.insert(li, ri, MergeRule{static_cast<int32_t>(i), res});
+    b.byte_merges_ = b.byte_merges_ || byte_piece(l) || byte_piece(r);
   }
 
   b.bmp_ids_.assign(0x10000, -1);
@@ -82,6 +85,7 @@ BpeModel BpeModel::parse(const JsonView& model) {
     std::snprintf(name, sizeof name, "<0x%02X>", v);
     b.byte_ids_[v] = b.id_of(name);
   }
+  b.build_cut_tables();
   return b;
 }
 
@@ -90,23 +94,44 @@ int32_t BpeModel::id_of(std::string_view piece) const {
   return it == vocab_.end() ? -1 : it->second;
 }
 
-int32_t BpeModel::char_id(char32_t cp, std::string_view) const {
-  if (cp < 0x10000) return bmp_ids_[cp];
-  auto it = astral_ids_.find(cp);
-  return it == astral_ids_.end() ? -1 : it->second;
+void BpeModel::build_cut_tables() {
+  for (const auto& [piece, id] : vocab_) {
+    char32_t prev = 0;
+    for (size_t i = 0; i < piece.size();) {
+      char32_t cp;
+      const int len = utf8::decode(piece, i, &cp);
+      if (i > 0) {
+        if (prev < 128 && cp < 128) ascii_pairs_[prev] |= static_cast<unsigned __int128>(1) << cp;
+        else char_pairs_.insert(int32_t(prev), int32_t(cp), MergeRule{0, 0});
+      }
+      prev = cp;
+      i += len;
+    }
+  }
+  // Characters outside the vocabulary become byte pieces; cutting next to them is exact when every
+  // byte has a piece and no merge takes a byte piece as an operand.
+  bool all_bytes = byte_fallback_;
+  for (int32_t b : byte_ids_) all_bytes = all_bytes && b >= 0;
+  unknown_cuts_ = all_bytes && !byte_merges_;
 }
 
-bool BpeModel::pieces_only_lead_with(std::string_view c) const {
-  for (const auto& [piece, id] : vocab_) {
-    for (size_t at = piece.find(c, 1); at != std::string::npos; at = piece.find(c, at + 1))
-      if (at < c.size() || piece.compare(at - c.size(), c.size(), c) != 0) return false;
+void BpeModel::find_cuts(std::string_view word, std::vector<size_t>& cuts) const {
+  char32_t prev = 0;
+  bool prev_known = false;
+  for (size_t i = 0; i < word.size();) {
+    char32_t cp;
+    const int len = utf8::decode(word, i, &cp);
+    const bool known = char_id(cp) >= 0;
+    if (i > 0 && ((prev_known && known) ? !pair_in_pieces(prev, cp) : unknown_cuts_)) cuts.push_back(i);
+    prev = cp;
+    prev_known = known;
+    i += len;
   }
-  return true;
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out, MergeScratch& scratch,
-                           std::vector<int32_t>& symbols) const {
-  if (ignore_merges_) {
+                           std::vector<int32_t>& symbols, bool whole_word) const {
+  if (whole_word && ignore_merges_) {
     const int32_t whole = id_of(word);
     if (whole >= 0) {
       out.push_back(whole);
@@ -118,7 +143,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out, Mer
   for (size_t i = 0; i < word.size();) {
     char32_t cp;
     const int len = utf8::decode(word, i, &cp);
-    const int32_t id = char_id(cp, word.substr(i, len));
+    const int32_t id = char_id(cp);
     if (id >= 0) {
       symbols.push_back(id);
       prev_unk = false;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "tokenizer/json_view.h"
 #include "tokenizer/utf8.h"
+#include "tokenizer/word_cache.h"
 
 namespace lmp {
 namespace {
@@ -54,20 +55,13 @@ std::string config_token(const JsonView& v) {
   v.expected("string or {\"content\": string}");
 }
 
-// Per-word cache: word -> ids, valid for one encode() call.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 }  // namespace
 
 struct HfBpeTokenizer::EncodeState {
   MergeScratch scratch;
-  std::vector<int32_t> symbols, word_ids;
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>, StringHash, std::equal_to<>> cache;
-  std::vector<int32_t> cache_ids;
-  std::vector<TextPiece> pieces;
+  std::vector<int32_t> symbols;
+  std::vector<size_t> cuts;
+  WordCache cache;
 };
 
 std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path, const HfTokenizerOptions& opts) {
@@ -107,11 +101,6 @@ std::unique_ptr<HfBpeTokenizer> HfBpeTokenizer::load(const std::string& path, co
   t->eos_id_ = t->token_id("</s>");
   if (t->eos_id_ < 0) t->eos_id_ = t->token_id("<|endoftext|>");
   if (opts.read_config) t->read_config(path);
-
-  // Cutting words before "▁" is exact when no piece has "▁" after another character: then no merge
-  // can join the symbols on both sides of such a cut, and merges on either side are independent.
-  const std::string meta = "\xE2\x96\x81";
-  if (opts.split_words && t->model_.pieces_only_lead_with(meta)) t->split_char_ = meta;
   return t;
 }
 
@@ -209,40 +198,38 @@ void HfBpeTokenizer::encode_segment(std::string_view text, bool at_start, Encode
   for (const PreSplit& s : splits) encode_word(s.text, st, out);
 }
 
+// A cut is exact (BpeModel::find_cuts): no merge joins symbols across it, and merges on either side
+// are independent, so rank order across parts does not matter.
 void HfBpeTokenizer::encode_word(std::string_view word, EncodeState& st, std::vector<int32_t>& out) const {
   if (word.empty()) return;
-  if (split_char_.empty()) return encode_cached(word, st, out);
-  const std::string_view c = split_char_;
+  const int32_t whole = model_.whole_word_id(word);
+  if (whole >= 0) {
+    out.push_back(whole);
+    return;
+  }
+  if (!opts_.split_words) return encode_cached(word, st, out);
+  if (opts_.cache_words && st.cache.lookup(word, out)) return;
+  const size_t mark = out.size();
+  st.cuts.clear();
+  model_.find_cuts(word, st.cuts);
   size_t begin = 0;
-  for (size_t at = word.find(c, 1); at != std::string_view::npos; at = word.find(c, at + c.size())) {
-    if (at >= c.size() && word.compare(at - c.size(), c.size(), c) == 0) continue;  // inside a run of c
+  for (size_t at : st.cuts) {
     encode_cached(word.substr(begin, at - begin), st, out);
     begin = at;
   }
-  encode_cached(word.substr(begin), st, out);
+  if (begin == 0) {  // no cut: encode_cached would repeat the lookup
+    model_.encode_word(word, out, st.scratch, st.symbols, false);
+  } else {
+    encode_cached(word.substr(begin), st, out);
+  }
+  if (opts_.cache_words) st.cache.insert(word, out, mark, out.size());
 }
 
 void HfBpeTokenizer::encode_cached(std::string_view word, EncodeState& st, std::vector<int32_t>& out) const {
-  constexpr size_t kMaxCachedWord = 256, kMaxCachedIds = size_t(1) << 22;
-  const bool cacheable = opts_.cache_words && word.size() <= kMaxCachedWord;
-  if (cacheable) {
-    auto it = st.cache.find(word);
-    if (it != st.cache.end()) {
-      const auto [off, len] = it->second;
-      out.insert(out.end(), st.cache_ids.begin() + off, st.cache_ids.begin() + off + len);
-      return;
-    }
-  }
+  if (opts_.cache_words && st.cache.lookup(word, out)) return;
   const size_t mark = out.size();
-  model_.encode_word(word, out, st.scratch, st.symbols);
-  if (!cacheable) return;
-  if (st.cache_ids.size() > kMaxCachedIds) {
-    st.cache.clear();
-    st.cache_ids.clear();
-  }
-  const auto off = static_cast<uint32_t>(st.cache_ids.size());
-  st.cache_ids.insert(st.cache_ids.end(), out.begin() + mark, out.end());
-  st.cache.emplace(std::string(word), std::make_pair(off, static_cast<uint32_t>(out.size() - mark)));
+  model_.encode_word(word, out, st.scratch, st.symbols, false);
+  if (opts_.cache_words) st.cache.insert(word, out, mark, out.size());
 }
 
 std::string HfBpeTokenizer::decode(std::span<const int32_t> ids) const {
