@@ -40,14 +40,23 @@ void add_block(std::vector<Expected>& out, const ModelConfig& c, int64_t b, cons
   }
 }
 
-std::vector<Expected> expected_tensors(const ModelConfig& c, const std::string& src) {
+std::vector<Expected> top_level_tensors(const ModelConfig& c, const std::string& src) {
   std::vector<Expected> out;
   out.push_back({names::embed(), {c.vocab_size, c.hidden_size}, src + " says vocab " + std::to_string(c.vocab_size)});
   out.push_back({names::final_norm(), {c.hidden_size}, "every model has one"});
   if (!c.tie_word_embeddings)
     out.push_back({names::lm_head(), {c.vocab_size, c.hidden_size}, src + " says tie_word_embeddings is false"});
-  for (int64_t b = 0; b < c.num_layers; ++b) add_block(out, c, b, src);
   return out;
+}
+
+void check(const LoadedCheckpoint& c, const std::string& path, const Expected& e) {
+  auto it = c.tensors.find(e.name);
+  LMP_CHECK(it != c.tensors.end(), "checkpoint ", path, ": missing tensor ", e.name, " (", e.reason, ")");
+  const TensorInfo& t = it->second.info;
+  LMP_CHECK(t.shape == e.shape, "checkpoint ", path, ": ", e.name, ": expected shape ", shape_str(e.shape),
+            ", found ", shape_str(t.shape));
+  LMP_CHECK(convertible_to_f32(t.dtype), "checkpoint ", path, ": ", e.name,
+            ": expected a float or Q8_0/Q4_0 dtype, found ", dtype_name(t.dtype));
 }
 
 // Bounds that keep every implied shape's arithmetic far from overflow.
@@ -67,14 +76,11 @@ void check_bounds(const ModelConfig& c, const std::string& path, const std::stri
 
 void validate_checkpoint(const LoadedCheckpoint& c, const std::string& path) {
   check_bounds(c.config, path, c.config_source);
-  for (const Expected& e : expected_tensors(c.config, c.config_source)) {
-    auto it = c.tensors.find(e.name);
-    LMP_CHECK(it != c.tensors.end(), "checkpoint ", path, ": missing tensor ", e.name, " (", e.reason, ")");
-    const TensorInfo& t = it->second.info;
-    LMP_CHECK(t.shape == e.shape, "checkpoint ", path, ": ", e.name, ": expected shape ", shape_str(e.shape),
-              ", found ", shape_str(t.shape));
-    LMP_CHECK(convertible_to_f32(t.dtype), "checkpoint ", path, ": ", e.name,
-              ": expected a float or Q8_0/Q4_0 dtype, found ", dtype_name(t.dtype));
+  for (const Expected& e : top_level_tensors(c.config, c.config_source)) check(c, path, e);
+  for (int64_t b = 0; b < c.config.num_layers; ++b) {  // block by block: fails early on a bogus layer count
+    std::vector<Expected> block;
+    add_block(block, c.config, b, c.config_source);
+    for (const Expected& e : block) check(c, path, e);
   }
 }
 

@@ -80,6 +80,20 @@ std::vector<Segment> layout(const Llama2cHeader& h) {
   return s;
 }
 
+// Bytes the header implies (computed before the layout, so a bogus n_layers costs nothing).
+std::optional<uint64_t> expected_bytes(const Llama2cHeader& h) {
+  using u128 = unsigned __int128;  // every header field is below 2^31: no product below overflows 128 bits
+  const u128 D = u128(h.dim), H = u128(h.hidden_dim), V = u128(h.vocab_size), L = u128(h.n_layers);
+  const u128 KV = u128(h.n_kv_heads) * u128(h.dim / h.n_heads);
+  const u128 per_layer = 2 * D + 2 * D * D + 2 * KV * D + 3 * H * D;
+  u128 floats = L * per_layer + V * D + D;
+  if (h.version == 0) floats += u128(h.seq_len) * u128(h.dim / h.n_heads);  // freq_cis real + imag
+  if (!h.shared_classifier) floats += V * D;
+  const u128 bytes = floats * 4 + h.header_bytes;
+  if (bytes > u128(UINT64_MAX)) return std::nullopt;
+  return uint64_t(bytes);
+}
+
 std::string describe(const Llama2cHeader& h) {
   return detail::concat("dim ", h.dim, ", hidden_dim ", h.hidden_dim, ", n_layers ", h.n_layers, ", n_heads ",
                         h.n_heads, ", n_kv_heads ", h.n_kv_heads, ", vocab_size ", h.vocab_size, ", seq_len ",
@@ -114,27 +128,24 @@ int64_t interleaved_heads(const ModelConfig& c, const std::string& file_name) {
 
 void add_tensors(LoadedCheckpoint& c, const Llama2cHeader& h, const std::shared_ptr<const MappedFile>& f) {
   const std::string what = "llama2c " + f->path();
-  std::vector<Segment> segs = layout(h);
+  const std::optional<uint64_t> expected = expected_bytes(h);
+  LMP_CHECK(expected, what, ": header (", describe(h), ") implies a size beyond 2^64 bytes");
+  LMP_CHECK(*expected == f->size(), what, ": expected ", *expected, " bytes for ", describe(h), ", found ",
+            f->size(), " bytes");
   uint64_t offset = h.header_bytes;
-  std::vector<std::pair<const Segment*, uint64_t>> placed;
-  std::optional<uint64_t> end = offset;
-  for (const Segment& s : segs) {
-    const auto n = checked_mul(uint64_t(shape_numel(s.shape)), 4);
-    if (end && n) placed.push_back({&s, *end});
-    end = end && n ? checked_add(*end, *n) : std::nullopt;
+  for (const Segment& s : layout(h)) {
+    const uint64_t n = uint64_t(shape_numel(s.shape)) * 4;
+    if (!s.name.empty()) {
+      TensorEntry e;
+      e.info = TensorInfo{s.name, s.file_name, DType::F32, s.shape, f->path(), offset, n,
+                          interleaved_heads(c.config, s.file_name)};
+      e.data = f->data() + offset;
+      e.owner = f;
+      c.add(std::move(e), what);
+    }
+    offset += n;
   }
-  LMP_CHECK(end, what, ": header (", describe(h), ") implies a size beyond 2^64 bytes");
-  LMP_CHECK(*end == f->size(), what, ": expected ", *end, " bytes for ", describe(h), ", found ", f->size(),
-            " bytes");
-  for (const auto& [s, off] : placed) {
-    if (s->name.empty()) continue;
-    TensorEntry e;
-    e.info = TensorInfo{s->name, s->file_name, DType::F32, s->shape, f->path(), off,
-                        uint64_t(shape_numel(s->shape)) * 4, interleaved_heads(c.config, s->file_name)};
-    e.data = f->data() + off;
-    e.owner = f;
-    c.add(std::move(e), what);
-  }
+  LMP_CHECK(offset == f->size(), what, ": internal layout error: ", offset, " != ", f->size());
 }
 
 }  // namespace
