@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "data/text_file.h"
 #include "eval/perplexity.h"
 
@@ -36,7 +37,8 @@ nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r) {
                       {"n_tokens", r.n_tokens}, {"windows", r.windows},
                       {"scored_tokens", r.scored_tokens}, {"ctx", r.ctx},
                       {"seconds", r.seconds},   {"tokens_per_second", r.tokens_per_second},
-                      {"mode", a.llamacpp ? "llamacpp-second-half" : "window"}};
+                      {"mode", a.llamacpp ? "llamacpp-second-half" : "window"},
+                      {"peak_rss_mb", peak_rss_mb()}};
   if (r.has_base) {
     j["kld_base"] = a.kld_base;
     j["ppl_base"] = r.ppl_base;

@@ -4,8 +4,10 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "linalg/blas_env.h"
 
 int main(int argc, char** argv) {
+  lmp::ensure_fast_blas_kernels(argv);
   CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate)", "lmpress"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmpress 0.1.0");

@@ -88,14 +88,14 @@ PerplexityResult evaluate_perplexity(const Model& model, std::span<const int32_t
   r.ctx = ctx;
   WindowScore total;
   Progress progress("perplexity", windows, "windows");
-  std::vector<int32_t> win(size_t(ctx));
+  std::vector<int32_t> win(static_cast<size_t>(ctx));
+  std::vector<float> logits, base_logits;
   for (int64_t w = 0; w < windows; ++w) {
     std::copy_n(tokens.begin() + w * ctx, ctx, win.begin());
     if (opt.second_half && bos >= 0) win[0] = bos;
     const BatchShape shape{1, ctx, {}};
-    const std::vector<float> logits = model.forward(win, shape);
-    std::vector<float> base_logits;
-    if (base) base_logits = base->forward(win, shape);
+    model.forward(win, shape, logits);
+    if (base) base->forward(win, shape, base_logits);
     const WindowScore s = score_window(win, logits, base ? &base_logits : nullptr, vocab, first);
     total.nll += s.nll;
     total.nll_base += s.nll_base;

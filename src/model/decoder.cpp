@@ -66,7 +66,7 @@ std::vector<std::vector<int32_t>> generate(const Model& model,
   };
   Rng rng(opt.seed);
   std::vector<std::pair<float, int32_t>> scratch;
-  std::vector<int32_t> next(size_t(B));
+  std::vector<int32_t> next(static_cast<size_t>(B));
   for (int64_t pos = int64_t(min_len);; ++pos) {
     bool all_done = true;
     for (int64_t b = 0; b < B; ++b) {

@@ -8,6 +8,7 @@
 
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "model/sampler.h"
 
 namespace lmp {
 

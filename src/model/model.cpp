@@ -75,14 +75,20 @@ void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) co
 
 std::vector<float> Model::forward(std::span<const int32_t> ids, const BatchShape& shape,
                                   KVCache* cache) const {
+  std::vector<float> out;
+  forward(ids, shape, out, cache);
+  return out;
+}
+
+void Model::forward(std::span<const int32_t> ids, const BatchShape& shape, std::vector<float>& out,
+                    KVCache* cache) const {
   LMP_CHECK(int64_t(ids.size()) == shape.rows(), "model: ", ids.size(), " ids for a batch of ",
             shape.batch, " x ", shape.seq);
-  std::vector<float> x(size_t(shape.rows() * config().hidden_size));
-  embed(ids, x.data());
-  forward_blocks(x.data(), shape, cache);
-  std::vector<float> out(size_t(shape.rows() * config().vocab_size));
-  logits(x.data(), shape.rows(), out.data());
-  return out;
+  hidden_.resize(size_t(shape.rows() * config().hidden_size));
+  embed(ids, hidden_.data());
+  forward_blocks(hidden_.data(), shape, cache);
+  out.resize(size_t(shape.rows() * config().vocab_size));
+  logits(hidden_.data(), shape.rows(), out.data());
 }
 
 size_t Model::weight_bytes_f32() const {

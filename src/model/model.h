@@ -45,6 +45,9 @@ class Model {
   // Full forward of B sequences of T tokens (ids row-major [B, T]): logits [B*T, vocab].
   std::vector<float> forward(std::span<const int32_t> ids, const BatchShape& shape,
                              KVCache* cache = nullptr) const;
+  // Same, into a caller-owned buffer (resized as needed) so repeated calls reuse memory.
+  void forward(std::span<const int32_t> ids, const BatchShape& shape, std::vector<float>& logits,
+               KVCache* cache = nullptr) const;
 
   size_t weight_bytes_f32() const;  // f32 size of every weight the model uses
 
@@ -55,6 +58,7 @@ class Model {
   Tensor embed_, final_norm_, lm_head_;  // lm_head_ aliases embed_ when tied
   mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
   mutable BlockWorkspace ws_;
+  mutable std::vector<float> hidden_;
 };
 
 }  // namespace lmp

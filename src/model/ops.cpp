@@ -35,25 +35,42 @@ void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void softmax_prefix(float* row, int64_t n, int64_t width) {
+namespace {
+float row_max(const float* row, int64_t n) {
   float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
   for (int64_t i = 0; i < n; ++i) mx = std::max(mx, row[i]);
+  return mx;
+}
+}  // namespace
+
+void softmax_prefix(float* row, int64_t n, int64_t width) {
+  const float mx = row_max(row, n);
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (int64_t i = 0; i < n; ++i) {
     row[i] = std::exp(row[i] - mx);
     sum += row[i];
   }
   const float inv = 1.0f / sum;
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) row[i] *= inv;
   for (int64_t i = n; i < width; ++i) row[i] = 0.0f;
 }
 
+// exp in f32 (vectorized), summed in f32 over chunks of 1024 and in double across chunks: the relative
+// error of the sum stays near 1e-7, far below what perplexity parity needs.
 double log_sum_exp(const float* row, int64_t n) {
-  float mx = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, row[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(double(row[i] - mx));
-  return double(mx) + std::log(sum);
+  const float mx = row_max(row, n);
+  double total = 0.0;
+  for (int64_t c = 0; c < n; c += 1024) {
+    const int64_t end = std::min(n, c + 1024);
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = c; i < end; ++i) sum += std::exp(row[i] - mx);
+    total += double(sum);
+  }
+  return double(mx) + std::log(total);
 }
 
 }  // namespace lmp
