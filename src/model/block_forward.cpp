@@ -39,27 +39,36 @@ void store_kv(KVCache& cache, int64_t layer, const float* k, const float* v, con
   }
 }
 
-// Causal grouped-query attention: head h reads KV head h / (H / KVH). Rows of sequence b attend over
-// keys [0, start+t]. One (sequence, head) pair per OpenMP task; BLAS runs single-threaded inside.
+// Causal grouped-query attention: head h reads KV head h / (H / KVH). Row t of sequence b attends over
+// keys [0, start+t]. Rows go in blocks of kRowBlock so each block multiplies only the keys it can see
+// (causal work instead of the full square). One (sequence, head) pair per OpenMP task; BLAS runs
+// single-threaded inside a parallel region.
+constexpr int64_t kRowBlock = 128;
+
 void attention(const ModelConfig& cfg, const float* q, const float* k_new, const float* v_new,
                KVCache* cache, int64_t layer, const BatchShape& s, float* out, std::vector<float>& scores) {
   const int64_t H = cfg.num_heads, KVH = cfg.num_kv_heads, D = cfg.head_dim;
   const int64_t qd = cfg.q_dim(), kvd = cfg.kv_dim(), T = s.seq, group = H / KVH;
   int64_t max_keys = 0;
   for (int64_t b = 0; b < s.batch; ++b) max_keys = std::max(max_keys, s.start_of(b) + T);
+  const int64_t rows = std::min(T, kRowBlock);
   const int nthreads = omp_get_max_threads();
-  scores.resize(size_t(nthreads * T * max_keys));
+  scores.resize(size_t(nthreads * rows * max_keys));
   const float scale = 1.0f / std::sqrt(float(D));
 #pragma omp parallel for schedule(dynamic) collapse(2)
   for (int64_t b = 0; b < s.batch; ++b) {
     for (int64_t h = 0; h < H; ++h) {
-      const int64_t p0 = s.start_of(b), L = p0 + T, kvh = h / group;
-      const float* K = cache ? cache->keys(layer, b) : k_new + b * T * kvd;
-      const float* V = cache ? cache->values(layer, b) : v_new + b * T * kvd;
-      float* S = scores.data() + size_t(omp_get_thread_num()) * size_t(T * max_keys);
-      gemm_nt(T, L, D, q + b * T * qd + h * D, qd, K + kvh * D, kvd, S, L, scale);
-      for (int64_t t = 0; t < T; ++t) softmax_prefix(S + t * L, p0 + t + 1, L);
-      gemm_nn(T, D, L, S, L, V + kvh * D, kvd, out + b * T * qd + h * D, qd);
+      const int64_t p0 = s.start_of(b), kvh = h / group;
+      const float* K = (cache ? cache->keys(layer, b) : k_new + b * T * kvd) + kvh * D;
+      const float* V = (cache ? cache->values(layer, b) : v_new + b * T * kvd) + kvh * D;
+      float* S = scores.data() + size_t(omp_get_thread_num()) * size_t(rows * max_keys);
+      for (int64_t t0 = 0; t0 < T; t0 += rows) {
+        const int64_t n = std::min(rows, T - t0), L = p0 + t0 + n;  // keys visible to this row block
+        const float* Q = q + (b * T + t0) * qd + h * D;
+        gemm_nt(n, L, D, Q, qd, K, kvd, S, L, scale);
+        for (int64_t t = 0; t < n; ++t) softmax_prefix(S + t * L, p0 + t0 + t + 1, L);
+        gemm_nn(n, D, L, S, L, V, kvd, out + (b * T + t0) * qd + h * D, qd);
+      }
     }
   }
 }
