@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -25,7 +26,7 @@ class ByteReader {
   // Fails unless `n` more bytes are available while reading `field`.
   void need(uint64_t n, std::string_view field) const {
     if (n > remaining())
-      fail(what_, ": truncated while reading ", field, " at byte ", pos_, ": need ", n, " bytes, ",
+      fail(what_, ": truncated while reading ", printable(field), " at byte ", pos_, ": need ", n, " bytes, ",
            remaining(), " left");
   }
 

@@ -11,6 +11,7 @@
 #include "io/hf_checkpoint.h"
 #include "io/llama2c.h"
 #include "io/tensor_convert.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -55,6 +56,8 @@ LoadedCheckpoint load_any(const std::string& path, const OpenOptions& opts) {
   LMP_CHECK(fs::is_regular_file(st), "checkpoint ", path, ": not a regular file or directory");
   const std::string magic = sniff(path);
   if (magic == "GGUF" || has_extension(path, ".gguf")) return open_gguf_checkpoint(path);
+  LMP_CHECK(magic != std::string("PK\x03\x04", 4), "checkpoint ", path,
+            ": a PyTorch (zip) checkpoint; convert it to safetensors (HF directory) first");
   if (magic == "24ka" || has_extension(path, ".bin")) return open_llama2c_checkpoint(path, opts);
   LMP_CHECK(!has_extension(path, ".safetensors"), "checkpoint ", path,
             ": a bare .safetensors file has no config; open the directory that holds it and config.json");
@@ -74,7 +77,7 @@ std::string format_name(CheckpointFormat f) {
 
 void LoadedCheckpoint::add(TensorEntry e, const std::string& what) {
   const std::string name = e.info.name;
-  LMP_CHECK(tensors.emplace(name, std::move(e)).second, what, ": tensor ", name, " appears twice");
+  LMP_CHECK(tensors.emplace(name, std::move(e)).second, what, ": tensor ", printable(name), " appears twice");
 }
 
 Checkpoint Checkpoint::open(const std::string& path, const OpenOptions& opts) {
@@ -88,7 +91,7 @@ bool Checkpoint::has(const std::string& name) const { return impl_ && impl_->ten
 const TensorInfo& Checkpoint::info(const std::string& name) const {
   LMP_CHECK(impl_, "checkpoint: not opened");
   auto it = impl_->tensors.find(name);
-  LMP_CHECK(it != impl_->tensors.end(), "checkpoint ", path_, ": no tensor named ", name);
+  LMP_CHECK(it != impl_->tensors.end(), "checkpoint ", path_, ": no tensor named ", printable(name));
   return it->second.info;
 }
 
@@ -109,7 +112,7 @@ Tensor Checkpoint::raw(const std::string& name) const {
 Tensor Checkpoint::load_f32(const std::string& name) const {
   const TensorInfo& i = info(name);
   const TensorEntry& e = impl_->tensors.at(name);
-  LMP_CHECK(convertible_to_f32(i.dtype), "checkpoint ", path_, ": ", name, ": dtype ", dtype_name(i.dtype),
+  LMP_CHECK(convertible_to_f32(i.dtype), "checkpoint ", path_, ": ", printable(name), ": dtype ", dtype_name(i.dtype),
             " cannot be converted to f32");
   Tensor out = Tensor::zeros(DType::F32, i.shape);
   const int64_t n = out.numel();

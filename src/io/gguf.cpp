@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/byte_reader.h"
 #include "io/checked_math.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -68,23 +69,23 @@ void read_value(ByteReader& r, GgufValue& v, const std::string& key, int depth);
 
 void read_array(ByteReader& r, GgufArray& a, const std::string& key, int depth) {
   const uint32_t t = r.read<uint32_t>(key);
-  LMP_CHECK(valid_type(t), r.what(), ": ", key, ": unknown array element type ", t);
+  LMP_CHECK(valid_type(t), r.what(), ": ", printable(key), ": unknown array element type ", t);
   a.type = GgufType(t);
   a.count = r.read<uint64_t>(key);
   if (a.is_numeric()) {
     const auto n = checked_mul(a.count, scalar_size(a.type));
-    LMP_CHECK(n, r.what(), ": ", key, ": array of ", a.count, " elements overflows");
+    LMP_CHECK(n, r.what(), ": ", printable(key), ": array of ", a.count, " elements overflows");
     a.data = reinterpret_cast<const uint8_t*>(r.bytes(*n, key).data());
     return;
   }
-  LMP_CHECK(a.count <= r.remaining() / 8, r.what(), ": ", key, ": array of ", a.count,
+  LMP_CHECK(a.count <= r.remaining() / 8, r.what(), ": ", printable(key), ": array of ", a.count,
             " elements exceeds the ", r.remaining(), " bytes left in the file");
   if (a.type == GgufType::STRING) {
     a.strings.reserve(size_t(a.count));
     for (uint64_t i = 0; i < a.count; ++i) a.strings.push_back(read_string(r, key));
     return;
   }
-  LMP_CHECK(depth < kMaxArrayNesting, r.what(), ": ", key, ": arrays nested deeper than ", kMaxArrayNesting);
+  LMP_CHECK(depth < kMaxArrayNesting, r.what(), ": ", printable(key), ": arrays nested deeper than ", kMaxArrayNesting);
   for (uint64_t i = 0; i < a.count; ++i) {  // nested arrays: parsed to skip them, not kept
     GgufValue inner;
     inner.type = GgufType::ARRAY;
@@ -102,7 +103,7 @@ GgufKV read_kv(ByteReader& r) {
   GgufKV kv;
   kv.key = std::string(read_string(r, "a metadata key"));
   const uint32_t t = r.read<uint32_t>(kv.key);
-  LMP_CHECK(valid_type(t), r.what(), ": ", kv.key, ": unknown value type ", t);
+  LMP_CHECK(valid_type(t), r.what(), ": ", printable(kv.key), ": unknown value type ", t);
   kv.value.type = GgufType(t);
   read_value(r, kv.value, kv.key, 0);
   return kv;
@@ -112,7 +113,7 @@ GgufTensor read_tensor_info(ByteReader& r) {
   GgufTensor t;
   t.name = std::string(read_string(r, "a tensor name"));
   const uint32_t nd = r.read<uint32_t>(t.name);
-  LMP_CHECK(nd >= 1 && nd <= kMaxDims, r.what(), ": tensor ", t.name, ": expected 1 to ", kMaxDims,
+  LMP_CHECK(nd >= 1 && nd <= kMaxDims, r.what(), ": tensor ", printable(t.name), ": expected 1 to ", kMaxDims,
             " dimensions, found ", nd);
   for (uint32_t i = 0; i < nd; ++i) t.ne.push_back(r.read<uint64_t>(t.name));
   t.type = r.read<uint32_t>(t.name);
@@ -140,24 +141,26 @@ uint64_t read_alignment(const GgufFile& g, const std::string& what) {
 // Resolves a tensor's dtype, byte size and absolute offset against the data section.
 void place_tensor(GgufTensor& t, const GgufFile& g, const std::string& what) {
   const auto dt = ggml_type_dtype(t.type);
-  LMP_CHECK(dt, what, ": tensor ", t.name, ": unsupported tensor type ", t.type, " (", ggml_type_name(t.type),
+  LMP_CHECK(dt, what, ": tensor ", printable(t.name), ": unsupported tensor type ", t.type, " (", ggml_type_name(t.type),
             "; supported: F32, F16, BF16, Q8_0, Q4_0)");
   t.dtype = *dt;
   std::optional<uint64_t> numel = 1;
   for (uint64_t d : t.ne) {
-    LMP_CHECK(d <= uint64_t(INT64_MAX), what, ": tensor ", t.name, ": dimension ", d, " is too large");
+    LMP_CHECK(d <= uint64_t(INT64_MAX), what, ": tensor ", printable(t.name), ": dimension ", d, " is too large");
     numel = numel ? checked_mul(*numel, d) : numel;
   }
-  LMP_CHECK(numel && *numel <= uint64_t(INT64_MAX), what, ": tensor ", t.name, ": shape ", shape_str(t.shape()), " overflows");
+  LMP_CHECK(numel && *numel <= uint64_t(INT64_MAX), what, ": tensor ", printable(t.name), ": shape ", shape_str(t.shape()), " overflows");
   const uint64_t block = dtype_block_elems(t.dtype);
-  LMP_CHECK(t.ne[0] % block == 0, what, ": tensor ", t.name, ": ", ggml_type_name(t.type), " row length ", t.ne[0],
+  LMP_CHECK(t.ne[0] % block == 0, what, ": tensor ", printable(t.name), ": ", ggml_type_name(t.type), " row length ", t.ne[0],
             " is not a multiple of its block size ", block);
-  t.nbytes = *numel / block * dtype_block_bytes(t.dtype);
-  LMP_CHECK(t.offset % g.alignment == 0, what, ": tensor ", t.name, ": offset ", t.offset,
+  const auto nbytes = checked_mul(*numel / block, dtype_block_bytes(t.dtype));
+  LMP_CHECK(nbytes, what, ": tensor ", printable(t.name), ": shape ", shape_str(t.shape()), " overflows");
+  t.nbytes = *nbytes;
+  LMP_CHECK(t.offset % g.alignment == 0, what, ": tensor ", printable(t.name), ": offset ", t.offset,
             " is not a multiple of the alignment ", g.alignment);
   const uint64_t data_size = g.file->size() - g.data_offset;
   const auto end = checked_add(t.offset, t.nbytes);
-  LMP_CHECK(end && *end <= data_size, what, ": tensor ", t.name, ": bytes [", t.offset, ", ",
+  LMP_CHECK(end && *end <= data_size, what, ": tensor ", printable(t.name), ": bytes [", t.offset, ", ",
             end ? std::to_string(*end) : std::string("overflow"), ") exceed the data section of ", data_size,
             " bytes (truncated file?)");
   t.offset += g.data_offset;
@@ -182,7 +185,11 @@ int64_t GgufArray::int_at(uint64_t i) const {
     case GgufType::I32: return load<int32_t>(p);
     case GgufType::U64: return int64_t(load<uint64_t>(p));
     case GgufType::I64: return load<int64_t>(p);
-    default: return int64_t(float_at(i));
+    default: {  // a float array read as integers: saturate instead of overflowing
+      const double f = float_at(i);
+      if (!(f > -9.2e18 && f < 9.2e18)) return f > 0 ? INT64_MAX : INT64_MIN;
+      return int64_t(f);
+    }
   }
 }
 

@@ -1,7 +1,10 @@
 #include "io/gguf_checkpoint.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "io/gguf_names.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -17,7 +20,7 @@ struct Meta {
     const GgufValue* v = get(key);
     LMP_CHECK(v, what, ": missing metadata key ", key);
     const auto i = v->as_int();
-    LMP_CHECK(i, what, ": ", key, ": expected an integer, found ", gguf_type_name(v->type), " ", v->to_string());
+    LMP_CHECK(i, what, ": ", key, ": expected an integer, found ", gguf_type_name(v->type), " ", printable(v->to_string()));
     return *i;
   }
   int64_t integer_or(const std::string& key, int64_t def) const { return get(key) ? integer(key) : def; }
@@ -63,7 +66,7 @@ void read_rope(const Meta& m, const std::string& a, ModelConfig& c) {
   LMP_CHECK(rot == c.head_dim, m.what, ": ", a, "rope.dimension_count: expected the head size ", c.head_dim,
             ", found ", rot, " (partial rotary embeddings are not supported)");
   const std::string scaling = m.string_or(a + "rope.scaling.type", "none");
-  LMP_CHECK(scaling == "none", m.what, ": ", a, "rope.scaling.type: expected none, found \"", scaling, "\"");
+  LMP_CHECK(scaling == "none", m.what, ": ", a, "rope.scaling.type: expected none, found \"", printable(scaling), "\"");
   LMP_CHECK(!m.tensor("rope_freqs.weight"), m.what,
             ": rope_freqs.weight: RoPE frequency factors (Llama 3.1 scaling in GGUF) are not supported");
 }
@@ -86,7 +89,7 @@ ModelConfig read_config(const Meta& m) {
   ModelConfig c;
   c.arch = m.string_or("general.architecture", "");
   LMP_CHECK(c.arch == "llama" || c.arch == "qwen2", m.what, ": general.architecture: expected llama or qwen2, found \"",
-            c.arch, "\"");
+            printable(c.arch), "\"");
   const std::string a = c.arch + ".";
   c.hidden_size = m.integer(a + "embedding_length");
   c.num_layers = m.integer(a + "block_count");
@@ -163,7 +166,7 @@ SpmVocab gguf_spm_vocab(const GgufFile& g) {
   v.pieces.assign(tokens->arr.strings.begin(), tokens->arr.strings.end());
   v.scores.assign(size_t(n), 0.0f);
   if (const GgufArray* s = numeric_array(m, "tokenizer.ggml.scores", n))
-    for (uint64_t i = 0; i < n; ++i) v.scores[i] = float(s->float_at(i));
+    for (uint64_t i = 0; i < n; ++i) v.scores[i] = float(std::clamp(s->float_at(i), -3.0e38, 3.0e38));
   if (const GgufArray* t = numeric_array(m, "tokenizer.ggml.token_type", n)) {
     v.types.resize(size_t(n));
     for (uint64_t i = 0; i < n; ++i) v.types[i] = token_type(t->int_at(i), i, m.what);
@@ -195,7 +198,7 @@ LoadedCheckpoint open_gguf_checkpoint(const std::string& path) {
     c.tokenizer.origin = path;
   } else {
     c.metadata["tokenizer.note"] = model.empty() ? "no embedded tokenizer; pass --tokenizer"
-                                                 : "embedded tokenizer model \"" + model +
+                                                 : "embedded tokenizer model \"" + printable(model) +
                                                        "\" is not supported; pass --tokenizer";
   }
   return c;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -17,6 +18,12 @@ namespace fs = std::filesystem;
 namespace {
 
 using json = nlohmann::json;
+
+// is_regular_file without throwing (a name too long for the OS is simply not a file).
+bool is_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
 
 // weight_map of model.safetensors.index.json: tensor name -> shard file name.
 std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
@@ -30,11 +37,11 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
             ": weight_map: expected an object of tensor name -> shard file");
   std::map<std::string, std::string> out;
   for (const auto& [name, shard] : j["weight_map"].items()) {
-    LMP_CHECK(shard.is_string(), "checkpoint ", index_path, ": weight_map.", name, ": expected a file name, found ",
+    LMP_CHECK(shard.is_string(), "checkpoint ", index_path, ": weight_map.", printable(name), ": expected a file name, found ",
               shard.dump());
     const std::string s = shard.get<std::string>();
     LMP_CHECK(!s.empty() && s.find('/') == std::string::npos && s != "..", "checkpoint ", index_path, ": weight_map.",
-              name, ": expected a file name in the same directory, found \"", s, "\"");
+              name, ": expected a file name in the same directory, found \"", printable(s), "\"");
     out[name] = s;
   }
   LMP_CHECK(!out.empty(), "checkpoint ", index_path, ": weight_map is empty");
@@ -58,14 +65,14 @@ int load_sharded(LoadedCheckpoint& c, const fs::path& dir, const std::string& in
   for (const auto& [name, shard] : weight_map) shards.insert(shard);
   for (const std::string& shard : shards) {
     const fs::path p = dir / shard;
-    LMP_CHECK(fs::is_regular_file(p), "checkpoint ", index_path, ": shard ", shard, " does not exist in ",
+    LMP_CHECK(is_file(p), "checkpoint ", index_path, ": shard ", printable(shard), " does not exist in ",
               dir.string());
     add_shard(c, read_safetensors(p.string()));
   }
   for (const auto& [name, shard] : weight_map) {
     auto it = c.tensors.find(name);
     LMP_CHECK(it != c.tensors.end() && fs::path(it->second.info.file).filename() == shard, "checkpoint ",
-              index_path, ": weight_map puts ", name, " in ", shard, ", which does not hold it");
+              index_path, ": weight_map puts ", printable(name), " in ", printable(shard), ", which does not hold it");
   }
   return int(shards.size());
 }
@@ -75,7 +82,7 @@ int load_sharded(LoadedCheckpoint& c, const fs::path& dir, const std::string& in
 LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
   const fs::path dir(dir_str);
   const fs::path cfg = dir / "config.json";
-  LMP_CHECK(fs::is_regular_file(cfg), "checkpoint ", dir_str,
+  LMP_CHECK(is_file(cfg), "checkpoint ", dir_str,
             ": no config.json (expected a Hugging Face model directory)");
   LoadedCheckpoint c;
   c.format = CheckpointFormat::HF;
@@ -84,14 +91,14 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
   const fs::path index = dir / "model.safetensors.index.json";
   const fs::path single = dir / "model.safetensors";
   int shards = 1;
-  if (fs::is_regular_file(index)) {
+  if (is_file(index)) {
     shards = load_sharded(c, dir, index.string());
   } else {
-    LMP_CHECK(fs::is_regular_file(single), "checkpoint ", dir_str,
+    LMP_CHECK(is_file(single), "checkpoint ", dir_str,
               ": no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)");
     add_shard(c, read_safetensors(single.string()));
   }
-  if (fs::is_regular_file(dir / "tokenizer.json")) {
+  if (is_file(dir / "tokenizer.json")) {
     c.tokenizer.kind = TokenizerSource::Kind::HfJson;
     c.tokenizer.json_path = (dir / "tokenizer.json").string();
     c.tokenizer.origin = c.tokenizer.json_path;

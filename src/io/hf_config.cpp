@@ -1,4 +1,5 @@
 #include "io/hf_config.h"
+#include "io/printable.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -56,9 +57,9 @@ struct Fields {
 void parse_arch(const Fields& f, ModelConfig& c) {
   c.arch = f.string_or("model_type", "");
   LMP_CHECK(c.arch == "llama" || c.arch == "mistral" || c.arch == "qwen2", "config ", f.path,
-            ": model_type: expected llama, mistral or qwen2, found \"", c.arch, "\"");
+            ": model_type: expected llama, mistral or qwen2, found \"", printable(c.arch), "\"");
   const std::string act = f.string_or("hidden_act", "silu");
-  LMP_CHECK(act == "silu", "config ", f.path, ": hidden_act: expected silu, found \"", act, "\"");
+  LMP_CHECK(act == "silu", "config ", f.path, ": hidden_act: expected silu, found \"", printable(act), "\"");
 }
 
 void parse_sizes(const Fields& f, ModelConfig& c) {
@@ -109,7 +110,7 @@ void parse_rope(const Fields& f, ModelConfig& c) {
   LMP_CHECK(c.rope_theta > 0, "config ", f.path, ": rope_theta: expected a positive number, found ", c.rope_theta);
   std::string type = rf.string_or("rope_type", rf.string_or("type", "default"));
   LMP_CHECK(type == "default" || type == "llama3", "config ", f.path, ": ", name,
-            ".rope_type: expected default or llama3, found \"", type, "\"");
+            ".rope_type: expected default or llama3, found \"", printable(type), "\"");
   c.rope.type = type;
   if (type != "llama3") return;
   for (const char* k : {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"})

@@ -78,10 +78,11 @@ std::string find_llama2c_tokenizer(const std::string& model_path) {
   if (dir.empty()) dir = ".";
   std::vector<std::string> found;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (is_tokenizer_name(name) && e.is_regular_file(ec) && !fs::equivalent(e.path(), model_path, ec))
-      found.push_back(e.path().string());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    std::error_code ec2;
+    if (is_tokenizer_name(p.filename().string()) && it->is_regular_file(ec2) && !fs::equivalent(p, model_path, ec2))
+      found.push_back(p.string());
   }
   std::sort(found.begin(), found.end());
   LMP_CHECK(!found.empty(), "llama2c ", model_path, ": no tokenizer beside the model (looked for tok*.bin and ",

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/checked_math.h"
+#include "io/printable.h"
 
 namespace lmp {
 
@@ -46,7 +47,7 @@ std::map<std::string, std::string> parse_metadata(const json& m, const std::stri
   LMP_CHECK(m.is_object(), "safetensors ", path, ": __metadata__: expected an object, found ",
             json_type_str(m));
   for (const auto& [k, v] : m.items()) {
-    LMP_CHECK(v.is_string(), "safetensors ", path, ": __metadata__.", k, ": expected a string, found ",
+    LMP_CHECK(v.is_string(), "safetensors ", path, ": __metadata__.", printable(k), ": expected a string, found ",
               json_type_str(v));
     out[k] = v.get<std::string>();
   }
@@ -54,12 +55,12 @@ std::map<std::string, std::string> parse_metadata(const json& m, const std::stri
 }
 
 Shape parse_shape(const json& s, const std::string& path, const std::string& name, uint64_t& numel) {
-  LMP_CHECK(s.is_array(), "safetensors ", path, ": ", name, ": shape: expected an array, found ",
+  LMP_CHECK(s.is_array(), "safetensors ", path, ": ", printable(name), ": shape: expected an array, found ",
             json_type_str(s));
   Shape shape;
   numel = 1;
   for (const auto& d : s) {
-    LMP_CHECK(d.is_number_unsigned(), "safetensors ", path, ": ", name,
+    LMP_CHECK(d.is_number_unsigned(), "safetensors ", path, ": ", printable(name),
               ": shape: expected non-negative integers, found ", json_type_str(s));
     const uint64_t v = d.get<uint64_t>();
     auto n = checked_mul(numel, v);
@@ -73,26 +74,26 @@ Shape parse_shape(const json& s, const std::string& path, const std::string& nam
 
 SafetensorsEntry parse_entry(const std::string& name, const json& e, const std::string& path,
                              uint64_t data_size) {
-  LMP_CHECK(e.is_object(), "safetensors ", path, ": ", name, ": expected an object, found ",
+  LMP_CHECK(e.is_object(), "safetensors ", path, ": ", printable(name), ": expected an object, found ",
             json_type_str(e));
-  LMP_CHECK(e.contains("dtype") && e["dtype"].is_string(), "safetensors ", path, ": ", name,
+  LMP_CHECK(e.contains("dtype") && e["dtype"].is_string(), "safetensors ", path, ": ", printable(name),
             ": missing string field dtype");
   const std::string ds = e["dtype"].get<std::string>();
   const auto dt = safetensors_dtype(ds);
-  LMP_CHECK(dt, "safetensors ", path, ": ", name, ": unknown dtype \"", ds,
+  LMP_CHECK(dt, "safetensors ", path, ": ", printable(name), ": unknown dtype \"", printable(ds),
             "\" (expected F32, F16, BF16, F64, I8, I16, I32, I64, U8 or BOOL)");
-  LMP_CHECK(e.contains("shape"), "safetensors ", path, ": ", name, ": missing field shape");
+  LMP_CHECK(e.contains("shape"), "safetensors ", path, ": ", printable(name), ": missing field shape");
   uint64_t numel = 0;
   Shape shape = parse_shape(e["shape"], path, name, numel);
   const json& o = e.contains("data_offsets") ? e["data_offsets"] : json();
   LMP_CHECK(o.is_array() && o.size() == 2 && o[0].is_number_unsigned() && o[1].is_number_unsigned(),
-            "safetensors ", path, ": ", name, ": data_offsets: expected [begin, end], found ",
+            "safetensors ", path, ": ", printable(name), ": data_offsets: expected [begin, end], found ",
             json_type_str(o));
   const uint64_t b = o[0].get<uint64_t>(), end = o[1].get<uint64_t>();
-  LMP_CHECK(b <= end && end <= data_size, "safetensors ", path, ": ", name, ": data_offsets [", b, ", ",
+  LMP_CHECK(b <= end && end <= data_size, "safetensors ", path, ": ", printable(name), ": data_offsets [", b, ", ",
             end, "] out of range for a data section of ", data_size, " bytes");
   const auto want = checked_mul(numel, dtype_block_bytes(*dt));
-  LMP_CHECK(want && *want == end - b, "safetensors ", path, ": ", name, ": ", ds, " ",
+  LMP_CHECK(want && *want == end - b, "safetensors ", path, ": ", printable(name), ": ", ds, " ",
             shape_str(shape), " needs ", want ? std::to_string(*want) : std::string("too many"),
             " bytes, data_offsets span ", end - b);
   return SafetensorsEntry{name, *dt, std::move(shape), b, end - b};
@@ -141,7 +142,7 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
 
 Tensor SafetensorsFile::tensor(const std::string& name) const {
   const SafetensorsEntry* e = find(name);
-  LMP_CHECK(e, "safetensors ", path(), ": no tensor named ", name);
+  LMP_CHECK(e, "safetensors ", path(), ": no tensor named ", printable(name));
   return Tensor::view(e->dtype, e->shape, file->data() + e->offset, file);
 }
 

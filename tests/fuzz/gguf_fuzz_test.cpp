@@ -78,14 +78,14 @@ std::string quantized_gguf() {
 
 TEST(FuzzGguf, CorruptedStoriesFailsCleanly) {
   LMP_REQUIRE_SHARED();
-  fuzz_file(test::shared_path("models/stories260K/stories260K.gguf"), "fuzz-gguf-stories", 424242, 1200);
+  fuzz_file(test::shared_path("models/stories260K/stories260K.gguf"), "fuzz-gguf-stories", 424242, test::fuzz_iterations(1200));
 }
 
 TEST(FuzzGguf, CorruptedQuantizedFailsCleanly) {
   const std::string path = test::temp_dir("fuzz-gguf-q-src") + "/q.gguf";
   test::write_file(path, quantized_gguf());
   EXPECT_NO_THROW(open_and_load_all(path));
-  fuzz_file(path, "fuzz-gguf-q", 31337, 1200);
+  fuzz_file(path, "fuzz-gguf-q", 31337, test::fuzz_iterations(1200));
 }
 
 TEST(FuzzGguf, ExtremeHeaderValues) {

@@ -27,7 +27,7 @@ TEST(FuzzLlama2c, CorruptedModelFailsCleanly) {
   test::Corruptor c(2718);
   test::Outcomes out;
   test::FileImage file(dir + "/model.bin");
-  for (int i = 0; i < 800; ++i) {
+  for (int i = 0; i < test::fuzz_iterations(800); ++i) {
     std::string bytes = c.corrupt(orig, 28);
     if (i % 4 == 0) {  // a version-1 header in front of the legacy arrays
       std::string v1(256, '\0');
@@ -51,7 +51,7 @@ TEST(FuzzLlama2c, CorruptedTokenizerFailsCleanly) {
   test::Corruptor c(1618);
   test::Outcomes out;
   test::FileImage file(dir + "/tok512.bin");
-  for (int i = 0; i < 800; ++i) {
+  for (int i = 0; i < test::fuzz_iterations(800); ++i) {
     file.set(c.corrupt(orig, orig.size()));
     out.run(i, [&] { open_and_load_all(dir + "/model.bin"); });
   }

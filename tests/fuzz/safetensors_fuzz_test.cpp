@@ -31,7 +31,7 @@ TEST(FuzzSafetensors, CorruptedFilesFailCleanly) {
   std::memcpy(&header_len, orig.data(), 8);
   test::Corruptor c(20240601);
   test::Outcomes out;
-  const int iterations = 1500;
+  const int iterations = test::fuzz_iterations(1500);
   test::FileImage file(dir + "/model.safetensors");
   for (int i = 0; i < iterations; ++i) {
     file.set(c.corrupt(orig, 8 + header_len));
@@ -54,7 +54,7 @@ TEST(FuzzSafetensors, CorruptedConfigFailsCleanly) {
     test::Corruptor c(7);
     test::Outcomes out;
     test::FileImage file(dir + "/config.json");
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < test::fuzz_iterations(300); ++i) {
       file.set(c.corrupt(orig, orig.size()));
       out.run(i, [&] { open_and_load_all(dir); });
     }
@@ -86,7 +86,7 @@ TEST(FuzzSafetensors, CorruptedShardIndexFailsCleanly) {
   test::Corruptor c(99);
   test::Outcomes out;
   test::FileImage file(dir + "/model.safetensors.index.json");
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < test::fuzz_iterations(300); ++i) {
     file.set(c.corrupt(index, index.size()));
     out.run(i, [&] { open_and_load_all(dir); });
   }

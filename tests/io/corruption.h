@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -17,9 +18,18 @@
 
 namespace lmp::test {
 
+// Iteration counts and seeds can be scaled for long local runs: LMP_FUZZ_SCALE=20 LMP_FUZZ_SEED=5.
+inline int fuzz_iterations(int n) {
+  const char* s = std::getenv("LMP_FUZZ_SCALE");
+  return s ? n * std::max(1, std::atoi(s)) : n;
+}
+
 class Corruptor {
  public:
-  explicit Corruptor(uint64_t seed) : rng_(seed) {}
+  explicit Corruptor(uint64_t seed) {
+    const char* s = std::getenv("LMP_FUZZ_SEED");
+    rng_.seed(seed + (s ? std::strtoull(s, nullptr, 10) : 0));
+  }
 
   // A corrupted copy of `bytes`; `hot` is the length of the prefix that holds the file's structure
   // (header, metadata), where most corruptions land.
