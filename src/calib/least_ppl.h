@@ -1,0 +1,21 @@
+// least-ppl: keep the N candidates the dense model finds least perplexing — the model-based baseline
+// of Monaco et al., "Frequency Matters: Fast Model-Agnostic Data Curation for Pruning and
+// Quantization" (arXiv 2603.16105).
+#pragma once
+#include <vector>
+
+#include "calib/selection.h"
+#include "model/model.h"
+
+namespace lmp {
+
+// Mean NLL (nats) of each candidate's tokens 1..L-1, each given the tokens before it. Candidates run
+// `batch` at a time; logits are computed in row chunks, so memory does not grow with batch × vocab.
+std::vector<double> candidate_nll(const Model& model, const std::vector<Candidate>& candidates,
+                                  int64_t batch = 8);
+
+// The opt.n candidates with the lowest mean NLL (ties: lower doc_index), in that order.
+Selection select_least_ppl(const Model& model, const std::vector<Candidate>& candidates,
+                           const SelectOptions& opt);
+
+}  // namespace lmp
