@@ -133,6 +133,16 @@ void check_sliding_window(const Fields& f, const ModelConfig& c) {
             " (sliding-window attention is not supported)");
 }
 
+// transformers-5 lists each layer's attention kind; only full attention is supported.
+void check_layer_types(const Fields& f, const ModelConfig& c) {
+  if (!f.present("layer_types")) return;
+  const json& t = f.j["layer_types"];
+  LMP_CHECK(t.is_array(), "config ", f.path, ": layer_types: expected an array, found ", f.shown(t));
+  for (size_t i = 0; i < t.size(); ++i)
+    LMP_CHECK(t[i] == "full_attention", "config ", f.path, ": layer_types[", i, "]: expected \"full_attention\", found ",
+              f.shown(t[i]), " (sliding-window attention is not supported)");
+}
+
 void parse_biases(const Fields& f, ModelConfig& c) {
   if (c.arch == "qwen2") {
     c.attention_bias = true;
@@ -174,6 +184,7 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& pat
   parse_sizes(f, c);
   parse_rope(f, c);
   check_sliding_window(f, c);
+  check_layer_types(f, c);
   parse_biases(f, c);
   parse_special_tokens(f, c);
   c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);

@@ -105,6 +105,32 @@ TEST(Gguf, UndoesQkPermutation) {
   EXPECT_EQ(ck.metadata().at("tokenizer.note"), "no embedded tokenizer; pass --tokenizer");
 }
 
+TEST(Gguf, LlamaQkBiasesAreUnpermutedToo) {
+  auto w = test::tiny_llama_gguf();
+  w.tensor_f32("blk.0.attn_q.bias", {32}, test::interleave_rows(test::hf_matrix(13, 32, 1), 32, 1, 4));
+  w.tensor_f32("blk.0.attn_k.bias", {16}, test::interleave_rows(test::hf_matrix(14, 16, 1), 16, 1, 2));
+  w.tensor_f32("blk.0.attn_v.bias", {16}, test::hf_matrix(15, 16, 1));
+  const Checkpoint ck = Checkpoint::open(write_tmp("qbias", w.build()));
+  EXPECT_TRUE(ck.config().attention_bias);  // inferred from blk.0.attn_q.bias
+  EXPECT_EQ(ck.info("model.layers.0.self_attn.q_proj.bias").interleaved_heads, 4);
+  const Tensor b = ck.load_f32("model.layers.0.self_attn.q_proj.bias");
+  EXPECT_EQ(std::vector<float>(b.f32(), b.f32() + 32), test::hf_matrix(13, 32, 1));
+  const Tensor k = ck.load_f32("model.layers.0.self_attn.k_proj.bias");
+  EXPECT_EQ(std::vector<float>(k.f32(), k.f32() + 16), test::hf_matrix(14, 16, 1));
+}
+
+TEST(Gguf, Qwen2KeepsStoredOrderAndHasBiases) {
+  const Checkpoint ck = Checkpoint::open(write_tmp("qwen2", test::tiny_llama_gguf(true, "qwen2").build()));
+  EXPECT_EQ(ck.config().arch, "qwen2");
+  EXPECT_TRUE(ck.config().attention_bias);
+  EXPECT_FALSE(ck.config().o_proj_bias);
+  EXPECT_EQ(ck.info("model.layers.0.self_attn.q_proj.weight").interleaved_heads, 0);
+  const Tensor q = ck.load_f32("model.layers.0.self_attn.q_proj.weight");
+  EXPECT_EQ(std::vector<float>(q.f32(), q.f32() + q.numel()), test::hf_matrix(3, 32, 32));
+  const Tensor kb = ck.load_f32("model.layers.0.self_attn.k_proj.bias");
+  EXPECT_EQ(std::vector<float>(kb.f32(), kb.f32() + kb.numel()), test::hf_matrix(14, 1, 16));
+}
+
 TEST(Gguf, RowPermutationHelpersAreInverse) {
   for (int64_t D : {2, 4, 8, 64, 128})
     for (int64_t r = 0; r < 3 * D; ++r) {

@@ -121,17 +121,19 @@ inline std::vector<float> interleave_rows(const std::vector<float>& hf, int64_t 
 
 // Tiny LLaMA in GGUF: hidden 32, 4 heads (head_dim 8), 2 KV heads, ffn 64, vocab 40, 1 layer, F32,
 // Q/K stored interleaved; HF values are hf_matrix(salt, ...) with salts 1.. in the order written.
-inline GgufWriter tiny_llama_gguf(bool with_output = true) {
+// With arch "qwen2": Q/K stored in HF order (llama.cpp does not permute them) and q/k/v biases (salts 13-15).
+inline GgufWriter tiny_llama_gguf(bool with_output = true, const std::string& arch = "llama") {
   const int64_t D = 32, I = 64, V = 40, H = 4, KV = 2, hd = 8;
+  const bool llama = arch == "llama";
   GgufWriter w;
-  w.kv_str("general.architecture", "llama");
-  w.kv_u32("llama.embedding_length", D);
-  w.kv_u32("llama.block_count", 1);
-  w.kv_u32("llama.feed_forward_length", I);
-  w.kv_u32("llama.attention.head_count", H);
-  w.kv_u32("llama.attention.head_count_kv", KV);
-  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.kv_u32("llama.context_length", 128);
+  w.kv_str("general.architecture", arch);
+  w.kv_u32(arch + ".embedding_length", D);
+  w.kv_u32(arch + ".block_count", 1);
+  w.kv_u32(arch + ".feed_forward_length", I);
+  w.kv_u32(arch + ".attention.head_count", H);
+  w.kv_u32(arch + ".attention.head_count_kv", KV);
+  w.kv_f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  w.kv_u32(arch + ".context_length", 128);
   auto mat = [&](const std::string& name, int salt, int64_t rows, int64_t cols, int64_t heads) {
     auto v = hf_matrix(salt, rows, cols);
     if (heads) v = interleave_rows(v, rows, cols, heads);
@@ -140,8 +142,13 @@ inline GgufWriter tiny_llama_gguf(bool with_output = true) {
   };
   mat("token_embd.weight", 1, V, D, 0);
   mat("blk.0.attn_norm.weight", 2, 1, D, 0);
-  mat("blk.0.attn_q.weight", 3, H * hd, D, H);
-  mat("blk.0.attn_k.weight", 4, KV * hd, D, KV);
+  mat("blk.0.attn_q.weight", 3, H * hd, D, llama ? H : 0);
+  mat("blk.0.attn_k.weight", 4, KV * hd, D, llama ? KV : 0);
+  if (!llama) {
+    w.tensor_f32("blk.0.attn_q.bias", {uint64_t(H * hd)}, hf_matrix(13, 1, H * hd));
+    w.tensor_f32("blk.0.attn_k.bias", {uint64_t(KV * hd)}, hf_matrix(14, 1, KV * hd));
+    w.tensor_f32("blk.0.attn_v.bias", {uint64_t(KV * hd)}, hf_matrix(15, 1, KV * hd));
+  }
   mat("blk.0.attn_v.weight", 5, KV * hd, D, 0);
   mat("blk.0.attn_output.weight", 6, D, H * hd, 0);
   mat("blk.0.ffn_norm.weight", 7, 1, D, 0);

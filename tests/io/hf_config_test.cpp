@@ -144,6 +144,9 @@ TEST(HfConfig, RejectsWhatTheForwardPassCannotRun) {
             "attention is not supported)");
   EXPECT_EQ(error_of([] { parse(R"(,"rope_parameters":{"rope_type":"llama3","factor":8.0})"); }),
             "config c.json: rope_parameters.low_freq_factor: required for rope_type llama3");
+  EXPECT_EQ(error_of([] { parse(R"(,"layer_types":["full_attention","sliding_attention"])"); }),
+            "config c.json: layer_types[1]: expected \"full_attention\", found \"sliding_attention\" (sliding-window "
+            "attention is not supported)");
   EXPECT_EQ(error_of([] { parse(R"(,"num_key_value_heads":3)"); }),
             "config c.json: num_key_value_heads: expected a divisor of num_attention_heads 4, found 3");
 }
