@@ -104,8 +104,7 @@ void parse_rope(const Fields& f, ModelConfig& c) {
   const json* r = rope_object(f.j, name);
   if (!r) return;
   LMP_CHECK(r->is_object(), "config ", f.path, ": ", name, ": expected an object or null, found ", f.shown(*r));
-  const std::string obj_path = f.path;
-  Fields rf{*r, obj_path};
+  const Fields rf{*r, f.path};
   c.rope_theta = rf.number_or("rope_theta", c.rope_theta);
   LMP_CHECK(c.rope_theta > 0, "config ", f.path, ": rope_theta: expected a positive number, found ", c.rope_theta);
   std::string type = rf.string_or("rope_type", rf.string_or("type", "default"));
