@@ -1,0 +1,54 @@
+// CompressedLinear: what a LinearMethod produces for one linear — a closed set of representations
+// (dense, integer-grouped, sparse / N:M; low-rank and entropy-coded later). `weight` always holds the
+// materialized dense f32 values [out, in], which evaluation runs on; the representation fields carry
+// what writers need to store it compactly.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace lmp {
+
+// Integer codes on a per-(row, group) affine grid: w ≈ scale · (q − zero).
+struct QuantGrid {
+  int bits = 4;
+  int64_t group = 128;            // columns per group; -1 = one group per row
+  bool sym = false;
+  Tensor codes;                   // U8 [out, in], values in [0, 2^bits − 1]
+  Tensor scales;                  // F32 [out, n_groups]
+  Tensor zeros;                   // F32 [out, n_groups] (integer-valued)
+  std::vector<int32_t> g_idx;     // group of each input column (not monotone under act-order)
+  int64_t n_groups() const { return scales.empty() ? 0 : scales.dim(1); }
+};
+
+// A codebook representation (NF4): w ≈ absmax_block · codebook[code].
+struct CodebookGrid {
+  std::vector<float> codebook;    // 2^bits values
+  int64_t block = 64;             // consecutive weights (row-major) per absmax
+  Tensor codes;                   // U8 [out, in]
+  Tensor absmax;                  // F32 [out·in / block]
+};
+
+struct CompressedLinear {
+  enum class Kind { Dense, Quantized, Codebook, Sparse };
+  Kind kind = Kind::Dense;
+  Tensor weight;                        // F32 [out, in]: the values the method produced
+  std::optional<QuantGrid> quant;       // Kind::Quantized (also set for sparse-then-quantized)
+  std::optional<CodebookGrid> codebook; // Kind::Codebook
+  Tensor mask;                          // U8 [out, in], 1 = kept (Kind::Sparse); empty otherwise
+
+  const Tensor& materialize() const { return weight; }
+  double sparsity() const;              // fraction of exact zeros in `weight`
+};
+
+// Bits per weight of the stored representation of one linear:
+// `codes`: bits of the stored values; `total`: values + scales/zeros (f16) + g_idx (i32) + masks (1 bit).
+struct BitsPerWeight {
+  double codes = 32, total = 32;
+};
+BitsPerWeight bits_per_weight(const CompressedLinear& c);
+
+}  // namespace lmp
