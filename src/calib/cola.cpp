@@ -66,16 +66,18 @@ void batch_features(const Model& model, const std::vector<int32_t>& ids, int64_t
 
 }  // namespace
 
-std::vector<float> cola_features(const Model& model, const std::vector<Candidate>& candidates,
-                                 int64_t batch) {
+namespace {
+
+// Calls fn(first, B, features [B, layers*hidden]) for consecutive batches of candidates.
+template <typename Fn>
+void for_each_feature_batch(const Model& model, const std::vector<Candidate>& candidates, int64_t batch,
+                            Fn&& fn) {
   LMP_CHECK(batch >= 1, "cola: batch must be >= 1, found ", batch);
+  if (candidates.empty()) return;
   const ModelConfig& cfg = model.config();
-  const int64_t width = cfg.num_layers * cfg.hidden_size;
-  std::vector<float> features(candidates.size() * size_t(width));
-  if (candidates.empty()) return features;
-  const int64_t L = int64_t(candidates[0].tokens.size());
+  const int64_t width = cfg.num_layers * cfg.hidden_size, L = int64_t(candidates[0].tokens.size());
   std::vector<int32_t> ids;
-  std::vector<float> x;
+  std::vector<float> x, features;
   BlockWorkspace ws;
   Progress progress("cola: activations", int64_t(candidates.size()), "samples");
   for (size_t c0 = 0; c0 < candidates.size(); c0 += size_t(batch)) {
@@ -87,19 +89,19 @@ std::vector<float> cola_features(const Model& model, const std::vector<Candidate
                 " tokens, found ", c.tokens.size());
       ids.insert(ids.end(), c.tokens.begin(), c.tokens.end());
     }
-    batch_features(model, ids, B, L, x, ws, features.data() + c0 * size_t(width));
+    features.resize(size_t(B * width));
+    batch_features(model, ids, B, L, x, ws, features.data());
+    for (int64_t i = 0; i < B * width; ++i)
+      LMP_CHECK(std::isfinite(features[size_t(i)]), "cola: activations of candidate (document ",
+                candidates[c0 + size_t(i / width)].doc_index, ") expected finite, found ", features[size_t(i)]);
+    fn(int64_t(c0), B, features.data());
     progress.add(B);
   }
   progress.finish();
-  return features;
 }
 
-std::vector<float> random_project(const std::vector<float>& x, int64_t n, int64_t in, int64_t out,
-                                  uint64_t seed) {
-  LMP_CHECK(int64_t(x.size()) == n * in, "random projection: expected ", n * in, " values (", n, " x ", in,
-            "), found ", x.size());
-  LMP_CHECK(out >= 1, "random projection: output dimension must be >= 1, found ", out);
-  // Gaussian entries by Box-Muller on the platform-independent uniform draw.
+// Gaussian [in, out] entries N(0, 1/out), by Box-Muller on the platform-independent uniform draw.
+std::vector<float> gaussian_projection(int64_t in, int64_t out, uint64_t seed) {
   Rng rng(seed);
   std::vector<float> g(size_t(in * out));
   for (size_t i = 0; i < g.size(); i += 2) {
@@ -108,8 +110,31 @@ std::vector<float> random_project(const std::vector<float>& x, int64_t n, int64_
     g[i] = float(r * std::cos(a));
     if (i + 1 < g.size()) g[i + 1] = float(r * std::sin(a));
   }
+  const float scale = float(1.0 / std::sqrt(double(out)));
+  for (float& v : g) v *= scale;
+  return g;
+}
+
+}  // namespace
+
+std::vector<float> cola_features(const Model& model, const std::vector<Candidate>& candidates,
+                                 int64_t batch) {
+  const int64_t width = model.config().num_layers * model.config().hidden_size;
+  std::vector<float> features(candidates.size() * size_t(width));
+  for_each_feature_batch(model, candidates, batch, [&](int64_t c0, int64_t B, const float* f) {
+    std::copy_n(f, B * width, features.data() + c0 * width);
+  });
+  return features;
+}
+
+std::vector<float> random_project(const std::vector<float>& x, int64_t n, int64_t in, int64_t out,
+                                  uint64_t seed) {
+  LMP_CHECK(int64_t(x.size()) == n * in, "random projection: expected ", n * in, " values (", n, " x ", in,
+            "), found ", x.size());
+  LMP_CHECK(out >= 1, "random projection: output dimension must be >= 1, found ", out);
+  const std::vector<float> g = gaussian_projection(in, out, seed);
   std::vector<float> y(size_t(n * out));
-  if (n > 0) gemm_nn(n, out, in, x.data(), in, g.data(), out, y.data(), out, float(1.0 / std::sqrt(double(out))));
+  if (n > 0) gemm_nn(n, out, in, x.data(), in, g.data(), out, y.data(), out);
   return y;
 }
 
@@ -118,11 +143,13 @@ Selection select_cola(const Model& model, const std::vector<Candidate>& candidat
   check_candidates(model, candidates, opt, "cola");
   const ModelConfig& cfg = model.config();
   const int64_t n = int64_t(candidates.size()), width = cfg.num_layers * cfg.hidden_size;
-  const std::vector<float> features = cola_features(model, candidates);
-  for (size_t i = 0; i < features.size(); ++i)
-    LMP_CHECK(std::isfinite(features[i]), "cola: activations of candidate (document ",
-              candidates[i / size_t(width)].doc_index, ") expected finite, found ", features[i]);
-  const std::vector<float> proj = random_project(features, n, width, kColaProjectionDim, opt.seed);
+  // Features are projected batch by batch: memory is candidates x 64, not candidates x layers x hidden.
+  const std::vector<float> g = gaussian_projection(width, kColaProjectionDim, opt.seed);
+  std::vector<float> proj(size_t(n * kColaProjectionDim));
+  for_each_feature_batch(model, candidates, 8, [&](int64_t c0, int64_t B, const float* f) {
+    gemm_nn(B, kColaProjectionDim, width, f, width, g.data(), kColaProjectionDim,
+            proj.data() + c0 * kColaProjectionDim, kColaProjectionDim);
+  });
   KMeansOptions km;
   km.k = opt.n;
   km.seed = opt.seed ^ 0x9E3779B97F4A7C15ull;  // a stream apart from the projection's

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "calib/cola.h"
+#include "calib/kmeans.h"
 #include "core/error.h"
 #include "linalg/gemm.h"
 #include "test_util.h"
@@ -132,6 +133,22 @@ TEST(Cola, ReturnsNDistinctCandidatesDeterministically) {
   // k = all candidates: every candidate exactly once.
   const Selection all = select_cola(stories(), cands, options(24, 32, 1));
   EXPECT_EQ(std::set<int64_t>(all.source_indices.begin(), all.source_indices.end()).size(), 24u);
+}
+
+TEST(Cola, SelectionIsProjectionThenKMeansThenNearestDistinct) {
+  LMP_REQUIRE_SHARED();
+  const auto cands = story_candidates(stories(), 20, 32);
+  const int64_t width = stories().config().num_layers * stories().config().hidden_size;
+  const std::vector<float> proj = random_project(cola_features(stories(), cands), 20, width, kColaProjectionDim, 5);
+  KMeansOptions km;
+  km.k = 4;
+  km.seed = 5 ^ 0x9E3779B97F4A7C15ull;
+  km.max_iterations = 300;
+  const KMeansResult r = kmeans(proj.data(), 20, kColaProjectionDim, km);
+  const std::vector<int64_t> pick = nearest_distinct(proj.data(), 20, r.centroids.data(), 4, kColaProjectionDim);
+  std::vector<int64_t> want;
+  for (int64_t i : pick) want.push_back(cands[size_t(i)].doc_index);
+  EXPECT_EQ(select_cola(stories(), cands, options(4, 32, 5)).source_indices, want);
 }
 
 TEST(Cola, RejectsBadInput) {
