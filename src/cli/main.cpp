@@ -8,13 +8,14 @@
 
 int main(int argc, char** argv) {
   lmp::ensure_fast_blas_kernels(argv);
-  CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate)", "lmpress"};
+  CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate, select)", "lmpress"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmpress 0.1.0");
   std::map<std::string, lmp::cli::Runner> runners;
   runners["eval"] = lmp::cli::add_eval_command(app);
   runners["inspect"] = lmp::cli::add_inspect_command(app);
   runners["generate"] = lmp::cli::add_generate_command(app);
+  runners["select"] = lmp::cli::add_select_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

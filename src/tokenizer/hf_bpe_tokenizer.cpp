@@ -57,7 +57,7 @@ std::string config_token(const JsonView& v) {
 
 }  // namespace
 
-struct HfBpeTokenizer::EncodeState {
+struct HfBpeTokenizer::EncodeState : EncodeSession {
   MergeScratch scratch;
   std::vector<int32_t> symbols;
   std::vector<size_t> cuts;
@@ -159,8 +159,22 @@ int32_t HfBpeTokenizer::token_id(std::string_view piece) const {
 }
 
 std::vector<int32_t> HfBpeTokenizer::encode(std::string_view text, bool add_bos) const {
-  utf8::validate(text, "tokenizer: encode: input text");
   EncodeState st;
+  return encode_with(st, text, add_bos);
+}
+
+std::unique_ptr<EncodeSession> HfBpeTokenizer::new_session() const { return std::make_unique<EncodeState>(); }
+
+std::vector<int32_t> HfBpeTokenizer::encode_in(EncodeSession* session, std::string_view text, bool add_bos) const {
+  auto* st = dynamic_cast<EncodeState*>(session);
+  if (!st) return encode(text, add_bos);
+  return encode_with(*st, text, add_bos);
+}
+
+// Words are a function of the text alone (the pre-tokenizer already marked word starts), so a cache
+// entry stays valid across calls.
+std::vector<int32_t> HfBpeTokenizer::encode_with(EncodeState& st, std::string_view text, bool add_bos) const {
+  utf8::validate(text, "tokenizer: encode: input text");
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 8);
   if (add_bos) out.insert(out.end(), prefix_.begin(), prefix_.end());

@@ -40,6 +40,9 @@ class HfBpeTokenizer : public Tokenizer {
   static std::unique_ptr<HfBpeTokenizer> load(const std::string& path, const HfTokenizerOptions& opts = {});
 
   std::vector<int32_t> encode(std::string_view text, bool add_bos = true) const override;
+  // The session holds the word cache, so it persists across calls (bounded, see word_cache.h).
+  std::unique_ptr<EncodeSession> new_session() const override;
+  std::vector<int32_t> encode_in(EncodeSession* session, std::string_view text, bool add_bos = true) const override;
   std::string decode(std::span<const int32_t> ids) const override;
   std::string piece(int32_t id) const override;
   bool is_special(int32_t id) const override;
@@ -54,6 +57,7 @@ class HfBpeTokenizer : public Tokenizer {
 
  private:
   struct EncodeState;
+  std::vector<int32_t> encode_with(EncodeState& st, std::string_view text, bool add_bos) const;
   void encode_segment(std::string_view text, bool at_start, EncodeState& st, std::vector<int32_t>& out) const;
   void encode_word(std::string_view word, EncodeState& st, std::vector<int32_t>& out) const;
   void encode_cached(std::string_view word, EncodeState& st, std::vector<int32_t>& out) const;

@@ -13,12 +13,25 @@
 
 namespace lmp {
 
+// State that one thread may carry across many encode_in() calls (a word cache); opaque to callers.
+class EncodeSession {
+ public:
+  virtual ~EncodeSession() = default;
+};
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   // Token ids of `text`; BOS is prepended when `add_bos` and the tokenizer defines one.
   // Throws lmp::Error on text that is not valid UTF-8.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos = true) const = 0;
+  // A session for encode_in(); null when the tokenizer keeps no state between calls.
+  virtual std::unique_ptr<EncodeSession> new_session() const { return nullptr; }
+  // encode() reusing `session` (from new_session(), one thread at a time; null allowed): same ids,
+  // faster over many texts that share words (calibration pools).
+  virtual std::vector<int32_t> encode_in(EncodeSession* session, std::string_view text, bool add_bos = true) const {
+    return encode(text, add_bos);
+  }
   // Text of `ids`, special tokens skipped (HF skip_special_tokens=True).
   virtual std::string decode(std::span<const int32_t> ids) const = 0;
   // The raw vocabulary entry of one id ("▁the", "Ġthe", "<0x0A>").

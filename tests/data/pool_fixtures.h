@@ -1,0 +1,38 @@
+// Pool fixtures for the data/ and calib/ tests: small files written to temp dirs, compressed in-process
+// with liblzma / zlib.
+#pragma once
+#include <lzma.h>
+#include <zlib.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "test_util.h"
+
+namespace lmp::test {
+
+inline std::string xz_bytes(const std::string& plain) {
+  std::string out(lzma_stream_buffer_bound(plain.size()), '\0');
+  size_t pos = 0;
+  const lzma_ret r = lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const uint8_t*>(plain.data()),
+                                             plain.size(), reinterpret_cast<uint8_t*>(out.data()), &pos, out.size());
+  if (r != LZMA_OK) throw std::runtime_error("xz encode failed");
+  out.resize(pos);
+  return out;
+}
+
+inline std::string gz_bytes(const std::string& plain) {
+  z_stream s{};
+  if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("gz init");
+  std::string out(deflateBound(&s, uLong(plain.size())) + 64, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  s.avail_in = uInt(plain.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = uInt(out.size());
+  if (deflate(&s, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("gz deflate");
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+}  // namespace lmp::test
