@@ -24,6 +24,7 @@ struct MethodSpec {
   double sparsity = 0.0;       // unstructured fraction of zeros
   int nm_n = 0, nm_m = 0;      // N:M: N of every M consecutive weights of a row are zeroed (2:4 = 50%)
   bool double_quant = false;   // NF4: quantize the absmax scales too
+  bool scales_f16 = false;     // RTN / GPTQ: round scales to f16 before computing codes (GPTQ export)
   uint64_t seed = 0;
 };
 
