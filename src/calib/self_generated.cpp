@@ -28,16 +28,24 @@ int32_t sample_at_temperature(const float* logits, int64_t vocab, double tempera
   const float mx = *std::max_element(logits, logits + vocab);
   const float inv = float(1.0 / temperature);
   w.resize(size_t(vocab));
-#pragma omp simd
-  for (int64_t i = 0; i < vocab; ++i) w[size_t(i)] = std::exp((logits[i] - mx) * inv);
+  float* p = w.data();
   double total = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) total += w[size_t(i)];
+  for (int64_t c = 0; c < vocab; c += 1024) {  // f32 sums over chunks, double across them
+    const int64_t end = std::min(vocab, c + 1024);
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = c; i < end; ++i) {
+      p[i] = std::exp((logits[i] - mx) * inv);
+      sum += p[i];
+    }
+    total += double(sum);
+  }
   double u = rng.uniform() * total;
   int64_t last = 0;
   for (int64_t i = 0; i < vocab; ++i) {
-    if (w[size_t(i)] <= 0.0f) continue;
+    if (p[i] <= 0.0f) continue;
     last = i;
-    if ((u -= w[size_t(i)]) < 0.0) return int32_t(i);
+    if ((u -= p[i]) < 0.0) return int32_t(i);
   }
   return int32_t(last);  // rounding left u >= 0: the last token with any weight
 }
