@@ -21,6 +21,7 @@ void apply_common_options(const CommonOptions& opt);
 Runner add_eval_command(CLI::App& app);
 Runner add_inspect_command(CLI::App& app);
 Runner add_generate_command(CLI::App& app);
+Runner add_compress_command(CLI::App& app);
 Runner add_select_command(CLI::App& app);
 
 }  // namespace lmp::cli

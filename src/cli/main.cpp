@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   runners["eval"] = lmp::cli::add_eval_command(app);
   runners["inspect"] = lmp::cli::add_inspect_command(app);
   runners["generate"] = lmp::cli::add_generate_command(app);
+  runners["compress"] = lmp::cli::add_compress_command(app);
   runners["select"] = lmp::cli::add_select_command(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,149 @@
+#include "export/hf_writer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace lmp {
+
+namespace {
+
+DType parse_dtype(const std::string& s, const ModelConfig& c) {
+  const std::string d = s.empty() ? c.dtype : s;
+  if (d == "bf16" || d == "bfloat16") return DType::BF16;
+  if (d == "f16" || d == "float16") return DType::F16;
+  if (d == "f32" || d == "float32") return DType::F32;
+  fail("export hf: --dtype must be bf16, f16 or f32, found '", d, "'");
+}
+
+Tensor convert(const Tensor& f32, DType to) {
+  if (to == DType::F32) return f32;
+  Tensor out = Tensor::zeros(to, f32.shape());
+  auto* dst = static_cast<uint16_t*>(out.mutable_data());
+  const float* src = f32.f32();
+  for (int64_t i = 0; i < f32.numel(); ++i) dst[i] = to == DType::BF16 ? f32_to_bf16(src[i]) : f32_to_f16(src[i]);
+  return out;
+}
+
+std::string torch_dtype_name(DType d) {
+  return d == DType::BF16 ? "bfloat16" : d == DType::F16 ? "float16" : "float32";
+}
+
+// config.json for inputs that have none (GGUF, llama2.c).
+nlohmann::json config_json(const ModelConfig& c, DType d) {
+  nlohmann::json j = {{"architectures", {c.arch == "qwen2" ? "Qwen2ForCausalLM" : c.arch == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"}},
+                      {"model_type", c.arch}, {"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
+                      {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_layers},
+                      {"num_attention_heads", c.num_heads}, {"num_key_value_heads", c.num_kv_heads},
+                      {"head_dim", c.head_dim}, {"max_position_embeddings", c.max_position_embeddings},
+                      {"rms_norm_eps", c.rms_norm_eps}, {"hidden_act", "silu"},
+                      {"tie_word_embeddings", c.tie_word_embeddings}, {"attention_bias", c.attention_bias},
+                      {"mlp_bias", false}, {"dtype", torch_dtype_name(d)},
+                      {"rope_parameters", {{"rope_theta", c.rope_theta}, {"rope_type", c.rope.type}}}};
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (!c.eos_token_ids.empty()) j["eos_token_id"] = c.eos_token_ids.size() == 1 ? nlohmann::json(c.eos_token_ids[0]) : nlohmann::json(c.eos_token_ids);
+  return j;
+}
+
+}  // namespace
+
+HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dtype, bool force)
+    : in_(input), out_(std::move(out_dir)), tmp_(out_ + ".tmp"), dtype_(parse_dtype(dtype, input.config())) {
+  std::error_code ec;
+  LMP_CHECK(force || !fs::exists(out_, ec), "export hf: output '", out_, "' exists (use --force to replace it)");
+  fs::remove_all(tmp_, ec);
+  fs::create_directories(tmp_, ec);
+  LMP_CHECK(!ec, "export hf: cannot create '", tmp_, "': ", ec.message());
+  const bool hf = input.format() == CheckpointFormat::HF;
+  for (const std::string& name : input.tensor_names()) {
+    const std::string shard = hf ? fs::path(input.info(name).file).filename().string() : "model.safetensors";
+    shard_of_[name] = shard;
+    missing_[shard].insert(name);
+  }
+  // Everything that is not a block linear is copied from the input now.
+  for (const std::string& name : input.tensor_names()) {
+    const bool linear = name.find(".self_attn.") != std::string::npos || name.find(".mlp.") != std::string::npos;
+    if (!linear || name.find(".bias") != std::string::npos) put(name, input.load_f32(name));
+  }
+  flush_complete_shards();
+}
+
+void HfWriter::put(const std::string& name, Tensor f32) {
+  const auto it = shard_of_.find(name);
+  LMP_CHECK(it != shard_of_.end(), "export hf: tensor '", name, "' is not in the input checkpoint");
+  pending_[it->second][name] = convert(f32, dtype_);
+  missing_[it->second].erase(name);
+}
+
+void HfWriter::add_block(const CompressedBlock& block) {
+  for (const auto& [leaf, cl] : block.linears) put(names::layer(block.index, leaf + ".weight"), cl.weight);
+  // Linears the pipeline skipped (--ignore) keep their input weights.
+  for (const std::string& leaf : names::block_linears()) {
+    const std::string name = names::layer(block.index, leaf + ".weight");
+    if (!block.linears.count(leaf)) put(name, in_.load_f32(name));
+  }
+  flush_complete_shards();
+}
+
+void HfWriter::flush_complete_shards() {
+  for (auto& [shard, missing] : missing_)
+    if (missing.empty() && pending_.count(shard)) write_shard(shard);
+}
+
+void HfWriter::write_shard(const std::string& shard) {
+  std::vector<std::pair<std::string, Tensor>> tensors(pending_[shard].begin(), pending_[shard].end());
+  write_safetensors(tmp_ + "/" + shard, tensors, {{"format", "pt"}});
+  pending_.erase(shard);
+  written_.push_back(shard);
+}
+
+void HfWriter::copy_side_files() const {
+  const bool hf = in_.format() == CheckpointFormat::HF;
+  const fs::path src = hf ? fs::path(in_.path()) : fs::path();
+  nlohmann::json cfg;
+  if (hf) {
+    std::ifstream f(src / "config.json");
+    cfg = nlohmann::json::parse(f);
+    if (cfg.contains("torch_dtype")) cfg["torch_dtype"] = torch_dtype_name(dtype_);
+    else cfg["dtype"] = torch_dtype_name(dtype_);
+  } else {
+    cfg = config_json(in_.config(), dtype_);
+  }
+  std::ofstream(tmp_ + "/config.json") << cfg.dump(2) << "\n";
+  if (!hf) return;
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "generation_config.json",
+                        "special_tokens_map.json"}) {
+    std::error_code ec;
+    if (fs::exists(src / f)) fs::copy_file(src / f, fs::path(tmp_) / f, fs::copy_options::overwrite_existing, ec);
+    LMP_CHECK(!ec, "export hf: cannot copy ", (src / f).string(), ": ", ec.message());
+  }
+}
+
+void HfWriter::finish() {
+  for (const auto& [shard, missing] : missing_)
+    LMP_CHECK(missing.empty(), "export hf: shard ", shard, " is missing ", missing.size(), " tensors (first: ",
+              *missing.begin(), ")");
+  flush_complete_shards();
+  if (written_.size() > 1) {
+    nlohmann::json index;
+    uint64_t total = 0;
+    for (const auto& [name, shard] : shard_of_) {
+      index["weight_map"][name] = shard;
+      total += uint64_t(shape_numel(in_.info(name).shape)) * dtype_block_bytes(dtype_);
+    }
+    index["metadata"] = {{"total_size", total}};
+    std::ofstream(tmp_ + "/model.safetensors.index.json") << index.dump(2) << "\n";
+  }
+  copy_side_files();
+  std::error_code ec;
+  fs::remove_all(out_, ec);
+  fs::rename(tmp_, out_, ec);
+  LMP_CHECK(!ec, "export hf: cannot rename ", tmp_, " to ", out_, ": ", ec.message());
+}
+
+}  // namespace lmp
