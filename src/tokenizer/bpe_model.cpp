@@ -119,8 +119,8 @@ void BpeModel::find_cuts(std::string_view word, std::vector<size_t>& cuts) const
   char32_t prev = 0;
   bool prev_known = false;
   for (size_t i = 0; i < word.size();) {
-    char32_t cp;
-    const int len = utf8::decode(word, i, &cp);
+    char32_t cp = static_cast<unsigned char>(word[i]);
+    const int len = cp < 0x80 ? 1 : utf8::decode(word, i, &cp);  // ASCII without the call
     const bool known = char_id(cp) >= 0;
     if (i > 0 && ((prev_known && known) ? !pair_in_pieces(prev, cp) : unknown_cuts_)) cuts.push_back(i);
     prev = cp;

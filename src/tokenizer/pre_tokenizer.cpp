@@ -91,9 +91,15 @@ class MetaspacePre : public PreTokenizer {
       const bool starts = s.text.compare(0, 1, " ") == 0 || s.text.compare(0, rep_.size(), rep_) == 0;
       if (!starts && (scheme_ == PrependScheme::Always || (scheme_ == PrependScheme::First && s.at_start)))
         t += rep_;
-      for (char c : s.text) {
-        if (c == ' ') t += rep_;
-        else t.push_back(c);
+      for (size_t i = 0; i < s.text.size();) {  // copy runs between spaces, each space becomes rep_
+        const size_t sp = s.text.find(' ', i);
+        if (sp == std::string::npos) {
+          t.append(s.text, i, std::string::npos);
+          break;
+        }
+        t.append(s.text, i, sp - i);
+        t += rep_;
+        i = sp + 1;
       }
       s.text = std::move(t);
     }

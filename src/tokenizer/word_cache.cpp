@@ -20,15 +20,34 @@ uint64_t WordCache::hash_of(std::string_view s) {
   return h ^ (h >> 29);
 }
 
-bool WordCache::lookup(std::string_view word, std::vector<int32_t>& out) const {
+void WordCache::make_hot(uint64_t h, std::string_view word, const int32_t* ids, size_t n) {
+  if (word.size() > kHotKeyBytes || n > kHotIds) return;
+  if (hot_.empty()) hot_.resize(kHotSlots);
+  Hot& e = hot_[(h >> 20) & (kHotSlots - 1)];
+  e.hash = h;
+  e.key_len = uint32_t(word.size());
+  e.n_ids = uint32_t(n);
+  std::memcpy(e.key, word.data(), word.size());
+  std::memcpy(e.ids, ids, n * sizeof(int32_t));
+}
+
+bool WordCache::lookup(std::string_view word, std::vector<int32_t>& out) {
   if (slots_.empty() || word.empty() || word.size() > kMaxWordBytes) return false;
   const uint64_t h = hash_of(word);
+  if (word.size() <= kHotKeyBytes && !hot_.empty()) {
+    const Hot& e = hot_[(h >> 20) & (kHotSlots - 1)];
+    if (e.hash == h && e.key_len == word.size() && std::memcmp(e.key, word.data(), word.size()) == 0) {
+      out.insert(out.end(), e.ids, e.ids + e.n_ids);
+      return true;
+    }
+  }
   const size_t mask = slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const Entry& e = slots_[i];
     if (e.key_len == 0) return false;
     if (e.hash == h && e.key_len == word.size() && std::memcmp(keys_.data() + e.key_off, word.data(), word.size()) == 0) {
       out.insert(out.end(), ids_.begin() + e.ids_off, ids_.begin() + e.ids_off + e.ids_len);
+      make_hot(h, word, ids_.data() + e.ids_off, e.ids_len);
       return true;
     }
   }
@@ -53,6 +72,7 @@ void WordCache::insert(std::string_view word, const std::vector<int32_t>& ids, s
     slots_.clear();
     keys_.clear();
     ids_.clear();
+    hot_.clear();
     count_ = 0;
   }
   if ((count_ + 1) * 2 > slots_.size()) grow();
@@ -64,6 +84,7 @@ void WordCache::insert(std::string_view word, const std::vector<int32_t>& ids, s
   keys_.append(word);
   ids_.insert(ids_.end(), ids.begin() + begin, ids.begin() + end);
   ++count_;
+  make_hot(h, word, ids.data() + begin, end - begin);
 }
 
 }  // namespace lmp

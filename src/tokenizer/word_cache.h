@@ -1,5 +1,7 @@
-// WordCache: word -> token ids for the words of one encode() call (an open-addressing table over one
-// byte arena and one id arena; no per-entry allocation). Bounded: cleared when it grows too large.
+// WordCache: word -> token ids for the words of one encode() call or one encode session (an
+// open-addressing table over one byte arena and one id arena; no per-entry allocation), fronted by a
+// small direct-mapped table of short words with their ids inline, which keeps the frequent words in
+// cache when the main table is large. Bounded: cleared when it grows too large.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,7 +15,7 @@ class WordCache {
   static constexpr size_t kMaxWordBytes = 256;  // longer words are not cached
 
   // Appends the cached ids of `word` to `out` and returns true, or returns false.
-  bool lookup(std::string_view word, std::vector<int32_t>& out) const;
+  bool lookup(std::string_view word, std::vector<int32_t>& out);
   // Remembers ids[begin, end) as the encoding of `word`.
   void insert(std::string_view word, const std::vector<int32_t>& ids, size_t begin, size_t end);
 
@@ -22,8 +24,17 @@ class WordCache {
     uint64_t hash = 0;
     uint32_t key_off = 0, key_len = 0, ids_off = 0, ids_len = 0;
   };
+  struct Hot {  // one cache line: a short word and its ids inline
+    uint64_t hash = 0;
+    uint32_t key_len = 0, n_ids = 0;  // key_len == 0: empty
+    int32_t ids[4];
+    char key[32];
+  };
+  static constexpr size_t kHotKeyBytes = sizeof(Hot::key), kHotIds = 4, kHotSlots = 2048;
   static uint64_t hash_of(std::string_view s);
   void grow();
+  void make_hot(uint64_t h, std::string_view word, const int32_t* ids, size_t n);
+  std::vector<Hot> hot_;
   std::vector<Entry> slots_;  // key_len == 0: empty
   std::string keys_;
   std::vector<int32_t> ids_;
