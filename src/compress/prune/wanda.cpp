@@ -43,7 +43,7 @@ class WandaMethod : public LinearMethod {
     Tensor mask = Tensor::zeros(DType::U8, {out, in});
     auto* keep = static_cast<uint8_t*>(mask.mutable_data());
     const float* w = weight.f32();
-#pragma omp parallel
+#pragma omp parallel if (out * in >= (int64_t(1) << 16))
     {
       std::vector<float> score(static_cast<size_t>(in));
 #pragma omp for schedule(static)
