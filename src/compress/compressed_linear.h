@@ -29,7 +29,16 @@ struct CodebookGrid {
   std::vector<float> codebook;    // 2^bits values
   int64_t block = 64;             // consecutive weights (row-major) per absmax
   Tensor codes;                   // U8 [out, in]
-  Tensor absmax;                  // F32 [out·in / block]
+  Tensor absmax;                  // F32 [ceil(out·in / block)]: the absmax values used (dequantized
+                                  // ones when double-quantized)
+  // Double quantization (bitsandbytes `compress_statistics`): absmax − offset coded with the signed
+  // 8-bit dynamic map in blocks of `absmax_block`, each with its own f32 absmax.
+  bool double_quant = false;
+  float absmax_offset = 0.0f;     // mean of the absmax values
+  int64_t absmax_block = 256;
+  std::vector<float> absmax_map;  // 256 values
+  Tensor absmax_codes;            // U8 [ceil(out·in / block)]
+  Tensor absmax_scales;           // F32 [ceil(n_absmax / absmax_block)]
 };
 
 struct CompressedLinear {
@@ -44,7 +53,7 @@ struct CompressedLinear {
   double sparsity() const;              // fraction of exact zeros in `weight`
 };
 
-// Bits per weight of the stored representation of one linear:
+// Bits per weight of the stored representation of one linear (definitions in compressed_linear.cpp):
 // `codes`: bits of the stored values; `total`: values + scales/zeros (f16) + g_idx (i32) + masks (1 bit).
 struct BitsPerWeight {
   double codes = 32, total = 32;

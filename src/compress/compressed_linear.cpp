@@ -1,0 +1,78 @@
+// CompressedLinear accounting: sparsity and bits per weight of the stored representation.
+//
+// Definitions (per weight of the linear, out·in weights):
+//  Dense      codes = total = 32 (f32 values).
+//  Sparse     codes = 32 · kept fraction (only kept values are stored); total = codes + 1 (a 1-bit mask).
+//  Quantized  codes = bits; total = codes + 2 · 16 · n_groups / in (scale and zero, f16 each, per row and
+//             group) + 32 / out when g_idx is not the default j / group (act-order without static
+//             groups: one i32 per input column, amortized over the rows); a trivial g_idx is implied by
+//             the group size and not counted. Sparse-then-quantized: codes = bits · kept + the 1-bit mask
+//             in total.
+//  Codebook   codes = log2(codebook size) (4 for NF4); total adds one f32 absmax per block (32 / 64), or,
+//             double-quantized, one 8-bit code per block + one f32 per 256 blocks + the f32 offset.
+#include "compress/compressed_linear.h"
+
+#include <cmath>
+
+#include "compress/quant/quant_grid.h"
+
+namespace lmp {
+
+double CompressedLinear::sparsity() const {
+  if (weight.empty() || weight.numel() == 0) return 0.0;
+  const float* w = weight.f32();
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < weight.numel(); ++i) zeros += (w[i] == 0.0f);
+  return double(zeros) / double(weight.numel());
+}
+
+namespace {
+
+double kept_fraction(const CompressedLinear& c) {
+  if (c.mask.empty() || c.mask.numel() == 0) return 1.0;
+  const uint8_t* m = static_cast<const uint8_t*>(c.mask.data());
+  int64_t kept = 0;
+  for (int64_t i = 0; i < c.mask.numel(); ++i) kept += (m[i] != 0);
+  return double(kept) / double(c.mask.numel());
+}
+
+BitsPerWeight quant_bits(const QuantGrid& g, double kept) {
+  const double out = double(g.codes.dim(0)), in = double(g.codes.dim(1));
+  BitsPerWeight b;
+  b.codes = g.bits * kept;
+  b.total = b.codes + 2.0 * 16.0 * double(g.n_groups()) / in;
+  if (g_idx_is_permuted(g)) b.total += 32.0 / out;
+  return b;
+}
+
+BitsPerWeight codebook_bits(const CodebookGrid& g) {
+  const double n = double(g.codes.numel());
+  const double n_absmax = double(g.absmax.numel());
+  BitsPerWeight b;
+  b.codes = std::log2(double(g.codebook.size()));
+  if (g.double_quant) {
+    b.total = b.codes + (8.0 * n_absmax + 32.0 * double(g.absmax_scales.numel()) + 32.0) / n;
+  } else {
+    b.total = b.codes + 32.0 * n_absmax / n;
+  }
+  return b;
+}
+
+}  // namespace
+
+BitsPerWeight bits_per_weight(const CompressedLinear& c) {
+  const bool masked = !c.mask.empty() && c.mask.numel() > 0;
+  const double kept = kept_fraction(c);
+  BitsPerWeight b;
+  if (c.quant) {
+    b = quant_bits(*c.quant, kept);
+  } else if (c.codebook) {
+    b = codebook_bits(*c.codebook);
+  } else {
+    b.codes = b.total = 32.0 * kept;
+  }
+  if (masked) b.total += 1.0;
+  return b;
+}
+
+}  // namespace lmp

@@ -1,0 +1,183 @@
+// GPTQ (Frantar et al., ICLR 2023), Algorithm 1 with lazy batch updates (§4 step 2) and the Cholesky
+// inverse (step 3), following IST-DASLab/gptq fasterquant: dead columns, damp, act-order, dynamic or
+// static groups. Deviations: H and its factor in f64 (gptq_hinv.cpp); act-order ties keep column order
+// (stable sort; torch.argsort is unstable, ties are measure-zero in real Hessians).
+#include "compress/quant/gptq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "compress/quant/gptq_hinv.h"
+#include "compress/quant/quant_grid.h"
+#include "core/error.h"
+#include "linalg/gemm.h"
+
+namespace lmp {
+
+namespace {
+
+// H = 2/n Σ xᵀx as the reference accumulates it (n = rows here, sequences there: the scale only moves
+// the weight of the unit diagonal given to dead columns in mean(diag H); damping is relative).
+std::vector<double> scaled_hessian(const std::string& name, const LinearStats& stats, int64_t in) {
+  LMP_CHECK(int64_t(stats.hessian.size()) == in * in, "gptq: ", name, ": Hessian has ",
+            stats.hessian.size(), " entries, expected ", in * in, " (in = ", in, ")");
+  LMP_CHECK(stats.rows > 0, "gptq: ", name, ": Hessian accumulated from 0 rows, expected > 0");
+  std::vector<double> h(stats.hessian);
+  const double s = 2.0 / double(stats.rows);
+  for (size_t i = 0; i < h.size(); ++i) {
+    LMP_CHECK(std::isfinite(h[i]), "gptq: ", name, ": non-finite Hessian entry [", int64_t(i) / in,
+              ", ", int64_t(i) % in, "] = ", h[i]);
+    h[i] *= s;
+  }
+  return h;
+}
+
+// Columns that never saw a non-zero input: H_jj = 1, W[:, j] = 0 (as the reference).
+void fix_dead_columns(std::vector<double>& h, std::vector<float>& w, int64_t out, int64_t in) {
+  for (int64_t j = 0; j < in; ++j) {
+    if (h[size_t(j * in + j)] != 0.0) continue;
+    h[size_t(j * in + j)] = 1.0;
+    for (int64_t r = 0; r < out; ++r) w[size_t(r * in + j)] = 0.0f;
+  }
+}
+
+std::vector<int64_t> act_order_perm(const std::vector<double>& h, int64_t in, bool act_order) {
+  std::vector<int64_t> perm(static_cast<size_t>(in));
+  std::iota(perm.begin(), perm.end(), 0);
+  if (act_order)
+    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
+      return h[size_t(a * in + a)] > h[size_t(b * in + b)];
+    });
+  return perm;
+}
+
+void permute(std::vector<double>& h, std::vector<float>& w, int64_t out, int64_t in,
+             const std::vector<int64_t>& perm) {
+  std::vector<double> hp(h.size());
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t j = 0; j < in; ++j) hp[size_t(i * in + j)] = h[size_t(perm[i] * in + perm[j])];
+  h.swap(hp);
+  std::vector<float> row(static_cast<size_t>(in));
+  for (int64_t r = 0; r < out; ++r) {
+    float* wr = w.data() + r * in;
+    for (int64_t j = 0; j < in; ++j) row[size_t(j)] = wr[perm[size_t(j)]];
+    std::copy(row.begin(), row.end(), wr);
+  }
+}
+
+// The state of one run, in permuted column order.
+struct GptqRun {
+  const GptqOptions& opt;
+  int64_t out, in;
+  std::vector<float> w;                  // [out, in], updated block by block
+  std::vector<float> hinv;               // [in, in] upper factor
+  std::vector<int64_t> perm;
+  QuantGrid grid;
+  std::vector<uint8_t> codes;            // [out, in], permuted
+  std::vector<float> deq;                // [out, in], permuted
+  std::vector<QuantParams> row_params;   // group -1: from the original W
+  std::vector<std::vector<QuantParams>> static_params;
+  std::vector<QuantParams> dyn_params;
+
+  // The params of the column at permuted position `pos`; recomputes dynamic groups at their start from
+  // the weights as updated up to the current block (as the reference reads W, not its block copy).
+  const std::vector<QuantParams>& params_at(int64_t pos) {
+    if (opt.group <= 0) return row_params;
+    if (opt.static_groups) return static_params[size_t(perm[size_t(pos)] / opt.group)];
+    if (pos % opt.group == 0) {
+      find_params_rows(w.data(), out, in, pos, std::min(in, pos + opt.group), opt.cfg, dyn_params);
+      for (int64_t r = 0; r < out; ++r) set_grid_params(grid, r, pos / opt.group, dyn_params[size_t(r)]);
+    }
+    grid.g_idx[size_t(perm[size_t(pos)])] = int32_t(pos / opt.group);
+    return dyn_params;
+  }
+
+  void quantize_column(int64_t pos, float* col, float* err) {
+    const std::vector<QuantParams>& p = params_at(pos);
+    const float d = hinv[size_t(pos * in + pos)];
+    const int maxq = opt.cfg.maxq();
+    for (int64_t r = 0; r < out; ++r) {
+      const float q = quantize_code(col[r], p[size_t(r)], maxq);
+      const float v = dequantize_code(q, p[size_t(r)]);
+      codes[size_t(r * in + pos)] = uint8_t(q);
+      deq[size_t(r * in + pos)] = v;
+      err[r] = (col[r] - v) / d;
+    }
+  }
+
+  // One lazy block [i1, i2): columns transposed to rows of w1t [count, out] for contiguous updates.
+  void run_block(int64_t i1, int64_t i2, std::vector<float>& w1t, std::vector<float>& e1t) {
+    const int64_t count = i2 - i1;
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t r = 0; r < out; ++r) w1t[size_t(i * out + r)] = w[size_t(r * in + i1 + i)];
+    for (int64_t i = 0; i < count; ++i) {
+      float* err = e1t.data() + i * out;
+      quantize_column(i1 + i, w1t.data() + i * out, err);
+      for (int64_t j = i + 1; j < count; ++j) {
+        const float h = hinv[size_t((i1 + i) * in + i1 + j)];
+        float* cj = w1t.data() + j * out;
+        for (int64_t r = 0; r < out; ++r) cj[r] -= h * err[r];
+      }
+    }
+    if (i2 < in)  // W[:, i2:] -= Err1 · Hinv[i1:i2, i2:]
+      gemm_tn(out, in - i2, count, e1t.data(), out, hinv.data() + i1 * in + i2, in, w.data() + i2, in,
+              -1.0f, 1.0f);
+  }
+
+  void run() {
+    const int64_t bs = opt.block_size;
+    std::vector<float> w1t(size_t(bs * out)), e1t(size_t(bs * out));
+    for (int64_t i1 = 0; i1 < in; i1 += bs) run_block(i1, std::min(in, i1 + bs), w1t, e1t);
+  }
+};
+
+CompressedLinear finish(GptqRun& run) {
+  const int64_t out = run.out, in = run.in;
+  Tensor weight = Tensor::zeros(DType::F32, {out, in});
+  uint8_t* codes = static_cast<uint8_t*>(run.grid.codes.mutable_data());
+  float* dst = weight.f32();
+  for (int64_t r = 0; r < out; ++r)
+    for (int64_t pos = 0; pos < in; ++pos) {
+      const int64_t j = run.perm[size_t(pos)];
+      codes[r * in + j] = run.codes[size_t(r * in + pos)];
+      dst[r * in + j] = run.deq[size_t(r * in + pos)];
+    }
+  CompressedLinear c;
+  c.kind = CompressedLinear::Kind::Quantized;
+  c.weight = std::move(weight);
+  c.quant = std::move(run.grid);
+  return c;
+}
+
+}  // namespace
+
+CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
+                               const GptqOptions& opt) {
+  const int64_t out = w.dim(0), in = w.dim(1);
+  GptqRun run{opt, out, in, std::vector<float>(w.f32(), w.f32() + w.numel()), {}, {},
+              make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}};
+  if (opt.group <= 0) {  // the reference finds per-row params before zeroing dead columns
+    find_params_rows(run.w.data(), out, in, 0, in, opt.cfg, run.row_params);
+    for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, 0, run.row_params[size_t(r)]);
+  }
+  std::vector<double> h = scaled_hessian(name, stats, in);
+  fix_dead_columns(h, run.w, out, in);
+  if (opt.group > 0 && opt.static_groups) {
+    for (int64_t c0 = 0, g = 0; c0 < in; c0 += opt.group, ++g) {
+      run.static_params.emplace_back();
+      find_params_rows(run.w.data(), out, in, c0, std::min(in, c0 + opt.group), opt.cfg,
+                       run.static_params.back());
+      for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, g, run.static_params.back()[size_t(r)]);
+    }
+  }
+  run.perm = act_order_perm(h, in, opt.act_order);
+  if (opt.act_order) permute(h, run.w, out, in, run.perm);
+  run.hinv = damped_inverse_cholesky_upper(name, h, in, opt.damp);
+  run.codes.assign(size_t(out * in), 0);
+  run.deq.assign(size_t(out * in), 0.0f);
+  run.run();
+  return finish(run);
+}
+
+}  // namespace lmp

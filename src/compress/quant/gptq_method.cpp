@@ -1,0 +1,42 @@
+// The GPTQ LinearMethod: validates the spec, asks for the Hessian, runs gptq_quantize (gptq.cpp).
+#include <memory>
+
+#include "compress/quant/gptq.h"
+#include "compress/quant/quant_methods.h"
+#include "compress/quant/spec_check.h"
+#include "core/error.h"
+
+namespace lmp {
+
+namespace {
+
+class GptqMethod : public LinearMethod {
+ public:
+  explicit GptqMethod(const MethodSpec& s) : spec_(s) {}
+  std::string name() const override { return "gptq"; }
+  uint32_t needs() const override { return kStatHessian; }
+  CompressedLinear compress(const std::string& name, const Tensor& weight,
+                            const LinearStats& stats) const override {
+    check_weight("gptq", name, weight);
+    GptqOptions opt;
+    opt.cfg = {spec_.bits, spec_.sym, spec_.scales_f16};
+    opt.group = spec_.group;
+    opt.act_order = spec_.act_order;
+    opt.static_groups = spec_.static_groups;
+    opt.damp = spec_.damp;
+    opt.block_size = spec_.block_size;
+    return gptq_quantize(name, weight, stats, opt);
+  }
+
+ private:
+  MethodSpec spec_;
+};
+
+}  // namespace
+
+std::unique_ptr<LinearMethod> make_gptq_method(const MethodSpec& spec) {
+  check_quant_spec("gptq", spec);
+  return std::make_unique<GptqMethod>(spec);
+}
+
+}  // namespace lmp
