@@ -2,6 +2,7 @@
 // min-max with the range forced to include 0; `sym` uses max(|min|, max) and zero = (maxq + 1) / 2.
 // All arithmetic in f32 as the reference does, rounding half to even (torch.round).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -27,18 +28,14 @@ QuantParams find_params(const float* x, int64_t n, int64_t stride, const QuantCo
 void find_params_rows(const float* w, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
                       const QuantConfig& cfg, std::vector<QuantParams>& out);
 
-// The integer code of w: clamp(round(w / scale) + zero, 0, maxq).
-inline float quantize_code(float w, QuantParams p, int maxq);
+// The integer code of w: clamp(round(w / scale) + zero, 0, maxq); nearbyint rounds half to even under
+// the default rounding mode, as torch.round does.
+inline float quantize_code(float w, QuantParams p, int maxq) {
+  const float q = std::nearbyint(w / p.scale) + p.zero;
+  return std::fmin(std::fmax(q, 0.0f), float(maxq));
+}
 // The value of a code: scale · (q − zero).
 inline float dequantize_code(float q, QuantParams p) { return p.scale * (q - p.zero); }
 
 }  // namespace lmp
 
-#include <cmath>
-
-namespace lmp {
-inline float quantize_code(float w, QuantParams p, int maxq) {
-  const float q = std::nearbyint(w / p.scale) + p.zero;
-  return std::fmin(std::fmax(q, 0.0f), float(maxq));
-}
-}  // namespace lmp
