@@ -2,6 +2,7 @@
 
 #include <lapacke.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -45,20 +46,23 @@ ObsHessian obs_hessian(const std::string& method, const std::string& tensor, con
   ObsHessian r;
   r.in = in;
   r.dead = fix_diagonal(h, in, damp);
-  // A row-major buffer read column-major is its transpose: its 'L' triangle is our upper triangle.
+  // U = P·L⁻¹·P where P reverses the order and P·H·P = L·Lᵀ: then H⁻¹ = P·L⁻ᵀ·L⁻¹·P = UᵀU with U
+  // upper triangular (the unique factor, positive diagonal). Reversing a row-major n×n buffer is P·H·P.
+  // Two LAPACK calls (potrf, trtri) instead of potrf, potri, potrf.
+  std::reverse(h.begin(), h.end());
   const lapack_int n = lapack_int(in);
+  // Row-major read as column-major is the transpose; P·H·P is symmetric, so 'L' factors it as is.
   lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, h.data(), n);
-  LMP_CHECK(info == 0, where, ": damped Hessian is not positive definite (Cholesky fails at column ",
-            info, "): expected positive definite; raise --damp (now ", damp, ")");
-  info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', n, h.data(), n);
-  LMP_CHECK(info == 0, where, ": damped Hessian is singular (inverse fails at column ", info,
+  LMP_CHECK(info == 0, where, ": damped Hessian is not positive definite (LAPACK potrf info ", info,
+            "): expected positive definite; raise --damp (now ", damp, ")");
+  info = LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'L', 'N', n, h.data(), n);
+  LMP_CHECK(info == 0, where, ": damped Hessian is singular (LAPACK trtri info ", info,
             "): expected invertible; raise --damp (now ", damp, ")");
-  info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, h.data(), n);
-  LMP_CHECK(info == 0, where, ": inverse Hessian is not positive definite (Cholesky fails at column ",
-            info, "): expected positive definite; raise --damp (now ", damp, ")");
+  // Column-major L⁻¹[a][b] sits at h[b·n + a]; U[i][j] = L⁻¹[n-1-i][n-1-j] = h[n² - 1 - (j·n + i)].
   r.u.assign(size_t(in * in), 0.0f);
+  const size_t last = size_t(in * in) - 1;
   for (int64_t i = 0; i < in; ++i)
-    for (int64_t j = i; j < in; ++j) r.u[size_t(i * in + j)] = float(h[size_t(i * in + j)]);
+    for (int64_t j = i; j < in; ++j) r.u[size_t(i * in + j)] = float(h[last - size_t(j * in + i)]);
   return r;
 }
 
