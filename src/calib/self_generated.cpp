@@ -5,6 +5,7 @@
 #include "calib/self_generated.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -84,6 +85,14 @@ void check_options(const Model& model, const SelectOptions& opt) {
   LMP_CHECK(opt.t_end > 0 && std::isfinite(opt.t_end), "self-calibration: --t-end must be > 0, found ",
             opt.t_end);
   LMP_CHECK(opt.t_steps >= 0, "self-calibration: --t-steps must be >= 0, found ", opt.t_steps);
+  // The batch's KV cache and logits must fit in memory: refuse instead of dying in the allocator.
+  const ModelConfig& c = model.config();
+  const double need = 4.0 * double(opt.n) * (2.0 * double(c.num_layers) * double(opt.seq) * double(c.kv_dim()) +
+                                             double(c.vocab_size) + double(opt.seq));
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  LMP_CHECK(have <= 0 || need < have, "self-calibration: ", opt.n, " x ", opt.seq, " tokens need ",
+            need / 1e9, " GB of KV cache and logits, more than this machine's ", have / 1e9,
+            " GB; lower --n or --seq");
 }
 
 // Per-row generation state: tokens since the last BOS, and whether the next token is a forced BOS.

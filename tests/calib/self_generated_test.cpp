@@ -152,5 +152,6 @@ TEST(SelfCalibration, RejectsModelsWithoutBosAndBadOptions) {
   o.t_steps = -1;
   EXPECT_THROW(select_self(stories(), o), Error);
   EXPECT_THROW(select_self(stories(), options(0, 8, 0)), Error);
-  EXPECT_THROW(select_self(stories(), options(2, 100000, 0)), Error);
+  EXPECT_THROW(select_self(stories(), options(2, 100000, 0)), Error);            // beyond the context
+  EXPECT_THROW(select_self(stories(), options(int64_t(1) << 40, 256, 0)), Error);  // beyond memory
 }
