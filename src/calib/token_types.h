@@ -1,4 +1,4 @@
-// Normalized token types (ZipCal, Monaco et al. 2026, Sec. 3): the text of a single token id decoded
+// Normalized token types (ZipCal, Monaco et al. 2026, arXiv 2603.16105): the text of a single token id decoded
 // as the tokenizer decodes it, lower-cased, spaces and the ▁ / Ġ word markers removed, whitespace
 // stripped; special tokens and ids whose type is empty have none. A function of the id, so it is
 // tabulated once per vocabulary.

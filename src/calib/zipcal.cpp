@@ -1,10 +1,6 @@
-// ZipCal (Monaco et al. 2026, arXiv 2603.16105, Sec. 3): choose calibration samples that maximize
-// lexical coverage — greedily add the candidate contributing the most normalized token types not yet
-// covered. Deviations (ours, also in docs/calibration.md): types are single token ids decoded and
-// normalized (calib/token_types.h) rather than words of a separate word tokenizer; each greedy step
-// scores a seeded sample of at most --zipcal-candidates remaining candidates instead of all of them,
-// which keeps the cost O(n · per_step · types) and the whole method linear in the pool; ties go to the
-// candidate with more types, then to pool order.
+// ZipCal (Monaco et al. 2026, arXiv 2603.16105): greedily add the candidate contributing the most normalized
+// token types not yet covered. Deviations (docs/calibration.md): types are decoded single token ids, not words; each
+// step scores a seeded sample of <= --zipcal-candidates remaining candidates (linear in the pool); ties -> more types.
 #include "calib/zipcal.h"
 
 #include "calib/rng.h"
