@@ -2,6 +2,7 @@
 // groups (non-monotone g_idx) reproduce the weight from the grid, dead columns, an unblocked reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -123,6 +124,18 @@ TEST(QuantGptq, ActOrderGroupsAreNonMonotoneAndReproduceTheWeight) {
     if (s.hessian[size_t(j * in + j)] > s.hessian[size_t(best * in + best)]) best = j;
   EXPECT_EQ(g.g_idx[size_t(best)], 0);
   EXPECT_TRUE(bit_equal(dequantize_grid(g), c.weight));
+}
+
+TEST(QuantGptq, SymmetricF16GridReproducesTheWeight) {
+  const int64_t in = 72;  // 72 = 2 x 32 + 8: a partial last group in permuted order
+  const Tensor w = random_weight(8, in, 14);
+  GptqOptions o = options(4, 32, true);
+  o.cfg = {4, true, true};
+  CompressedLinear c = gptq_quantize("w", w, correlated_stats(in, 200, 15), o);
+  EXPECT_EQ(c.quant->n_groups(), 3);
+  for (int64_t i = 0; i < c.quant->zeros.numel(); ++i) EXPECT_EQ(c.quant->zeros.f32()[i], 8.0f);
+  EXPECT_EQ(std::count(c.quant->g_idx.begin(), c.quant->g_idx.end(), 2), 8);
+  EXPECT_TRUE(bit_equal(dequantize_grid(*c.quant), c.weight));
 }
 
 TEST(QuantGptq, StaticGroupsKeepDefaultGroupIndex) {
