@@ -18,12 +18,13 @@
 
 namespace lmp {
 
+// The fraction the mask prunes: weights a quantizer happens to round to 0 are not sparsity.
 double CompressedLinear::sparsity() const {
-  if (weight.empty() || weight.numel() == 0) return 0.0;
-  const float* w = weight.f32();
-  int64_t zeros = 0;
-  for (int64_t i = 0; i < weight.numel(); ++i) zeros += (w[i] == 0.0f);
-  return double(zeros) / double(weight.numel());
+  if (mask.empty() || mask.numel() == 0) return 0.0;
+  const auto* m = static_cast<const uint8_t*>(mask.data());
+  int64_t pruned = 0;
+  for (int64_t i = 0; i < mask.numel(); ++i) pruned += (m[i] == 0);
+  return double(pruned) / double(mask.numel());
 }
 
 namespace {

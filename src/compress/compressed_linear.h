@@ -50,7 +50,7 @@ struct CompressedLinear {
   Tensor mask;                          // U8 [out, in], 1 = kept (Kind::Sparse); empty otherwise
 
   const Tensor& materialize() const { return weight; }
-  double sparsity() const;              // fraction of exact zeros in `weight`
+  double sparsity() const;              // fraction pruned by `mask` (0 without a mask)
 };
 
 // Bits per weight of the stored representation of one linear (definitions in compressed_linear.cpp):
