@@ -1,4 +1,5 @@
 // lmpress select: build a calibration set (N samples of L tokens) from a document pool, or generate one.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -57,6 +58,7 @@ nlohmann::json report(const SelectArgs& a, const Selection& sel, const SelectInf
   j["pool_tokens"] = info.scan.pool_tokens;
   j["candidates"] = info.scan.candidates.size();
   j["zipf_exponent_pool"] = zipf_exponent(info.scan.type_counts);
+  j["pool_types"] = std::count_if(info.scan.type_counts.begin(), info.scan.type_counts.end(), [](int64_t c) { return c > 0; });
   return j;
 }
 
