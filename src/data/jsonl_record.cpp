@@ -5,6 +5,15 @@
 namespace lmp {
 namespace {
 
+// A key or character from the input, safe to put in a one-line message: control bytes become '?',
+// long keys are cut.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 40)) out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  if (s.size() > 40) out += "...";
+  return out;
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view s) : s_(s) {}
@@ -96,7 +105,7 @@ bool Parser::escape(std::string* out) {
       if (out) append_utf8(*out, cp);
       return true;
     }
-    default: return bad(std::string("bad escape '\\") + c + "'");
+    default: return bad("bad escape '\\" + printable(std::string_view(&c, 1)) + "'");
   }
   if (out) out->push_back(lit);
   return true;
@@ -156,7 +165,7 @@ bool Parser::object(std::string_view text_key, JsonlRecord& rec) {
     if (!string(&key) || !expect(':')) return false;
     ws();
     const bool is_text = key == text_key, is_source = key == "source";
-    if (is_text && peek() != '"') return bad("field '" + key + "' is not a string");
+    if (is_text && peek() != '"') return bad("field '" + printable(key) + "' is not a string");
     if (is_text) {
       rec.text.clear();
       if (!string(&rec.text)) return false;
@@ -189,7 +198,7 @@ std::string parse_jsonl_record(std::string_view line, std::string_view text_key,
     p.bad("unexpected text after the object");
     return p.error;
   }
-  if (!out.has_text) return "no string field '" + std::string(text_key) + "'";
+  if (!out.has_text) return "no string field '" + printable(text_key) + "'";
   return "";
 }
 

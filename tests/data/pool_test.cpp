@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 
 #include "core/error.h"
 #include "data/byte_source.h"
@@ -218,6 +219,44 @@ TEST(JsonlRecord, SkipsNestedValuesAndRejectsGarbage) {
   EXPECT_NE(parse_jsonl_record(R"({"x": tru, "text": "a"})", "text", rec), "");
   EXPECT_EQ(parse_jsonl_record(R"({"source": 3, "text": "a"})", "text", rec), "");  // non-string source: ignored
   EXPECT_FALSE(rec.has_source);
+}
+
+}  // namespace
+}  // namespace lmp
+
+namespace lmp {
+namespace {
+
+// Mutated and truncated records never crash the parser: each either parses or names a problem.
+TEST(JsonlRecord, MutationsNeverCrash) {
+  const std::string base =
+      R"({"source": "s\u00e9", "text": "a \"b\" \ud83d\ude00 c\n", "x": [1, {"y": null}, -2.5e-3, true], "z": {}})";
+  std::mt19937 gen(123);
+  JsonlRecord rec;
+  int ok = 0, bad = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = base;
+    const int edits = 1 + int(gen() % 4);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const size_t at = gen() % s.size();
+      switch (gen() % 3) {
+        case 0: s[at] = char(gen() % 256); break;
+        case 1: s.erase(at, 1 + gen() % 3); break;
+        default: s.insert(at, 1, "{}[]\",:\\u0"[gen() % 10]); break;
+      }
+    }
+    if (gen() % 4 == 0) s.resize(gen() % (s.size() + 1));
+    const std::string err = parse_jsonl_record(s, "text", rec);
+    if (err.empty()) {
+      ++ok;
+      EXPECT_TRUE(rec.has_text);
+    } else {
+      ++bad;
+      EXPECT_EQ(err.find('\n'), std::string::npos);  // one line
+    }
+  }
+  EXPECT_GT(ok, 100);
+  EXPECT_GT(bad, 100);
 }
 
 }  // namespace
