@@ -9,6 +9,8 @@
 #include "compress/registry.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "export/gguf_writer.h"
+#include "export/gptq_writer.h"
 #include "export/hf_writer.h"
 
 namespace lmp::cli {
@@ -16,7 +18,7 @@ namespace lmp::cli {
 namespace {
 struct CompressArgs {
   CommonOptions common;
-  std::string model, out, calib, format = "hf", dtype, sequential, nm, tokenizer;
+  std::string model, out, calib, format = "hf", dtype, sequential, nm, tokenizer, gguf_type = "f16";
   std::vector<std::string> ignore;
   MethodSpec spec;
   int64_t batch_samples = 8;
@@ -35,10 +37,48 @@ void parse_nm(const std::string& s, MethodSpec& spec) {
   }
 }
 
+// The export of one run: its writer behind a sink. Checks what can be checked before any work.
+struct Export {
+  std::unique_ptr<HfWriter> hf;
+  std::unique_ptr<GptqWriter> gptq;
+  std::unique_ptr<GgufWriter> gguf;
+  void add_block(const CompressedBlock& b) { hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : gguf->add_block(b); }
+  void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
+};
+
+// Format-specific flags, before the model is opened: GPTQ packs f16 scales, so the quantizers round
+// their scales to f16 first (unpacking then gives exactly the method's values); likewise for Q8_0/Q4_0
+// GGUF blocks, whose d is an f16.
+void check_format(CompressArgs& a) {
+  LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf", "compress: --format must be hf, gptq or gguf, found '",
+            a.format, "'");
+  const bool grid = a.spec.method == "rtn" || a.spec.method == "gptq";
+  if (a.format == "gptq") {
+    LMP_CHECK(grid, "compress: --format gptq needs --method rtn or gptq (", a.spec.method,
+              " does not produce an integer grid)");
+    LMP_CHECK(a.spec.bits == 2 || a.spec.bits == 4 || a.spec.bits == 8, "compress: --format gptq holds 2, 4 or 8 bits, found --bits ",
+              a.spec.bits);
+    LMP_CHECK(a.ignore.empty(), "compress: --ignore cannot be used with --format gptq (every linear is packed)");
+    a.spec.scales_f16 = true;
+  }
+  if (a.format == "gguf") {
+    const GgmlType t = parse_gguf_type(a.gguf_type);
+    if (grid && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0)) a.spec.scales_f16 = true;
+  }
+}
+
+Export make_export(const CompressArgs& a, const Checkpoint& ck) {
+  Export e;
+  if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, a.spec, a.force);
+  else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force);
+  else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force);
+  return e;
+}
+
 int run_compress(CompressArgs& a) {
   apply_common_options(a.common);
-  LMP_CHECK(a.format == "hf", "compress: --format ", a.format, " is not available yet (only hf)");
   parse_nm(a.nm, a.spec);
+  check_format(a);
   make_method(a.spec);  // validates the flags before any work
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
@@ -49,7 +89,7 @@ int run_compress(CompressArgs& a) {
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};
-  HfWriter writer(model.checkpoint(), a.out, a.dtype, a.force);
+  Export writer = make_export(a, model.checkpoint());
   PipelineOptions po;
   po.spec = a.spec;
   po.sequential = a.sequential;
@@ -82,7 +122,10 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_option("-o,--output", a->out, "Output directory")->required();
   cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | magnitude | wanda | sparsegpt")->required();
   cmd->add_option("--calib", a->calib, "Calibration set (safetensors input_ids [N, L], from `lmpress select`)");
-  cmd->add_option("--format", a->format, "Export format (hf)")->capture_default_str();
+  cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file)")
+      ->capture_default_str();
+  cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0")
+      ->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "hf export dtype: bf16 | f16 | f32 (default: the input's)");
   cmd->add_option("--bits", a->spec.bits, "Quantization bits (2-8)")->capture_default_str();
   cmd->add_option("--group", a->spec.group, "Columns per quantization group; -1 = one group per row")

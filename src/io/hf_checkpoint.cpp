@@ -98,6 +98,9 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
               ": no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)");
     add_shard(c, read_safetensors(single.string()));
   }
+  for (const auto& [name, entry] : c.tensors)
+    LMP_CHECK(name.size() < 8 || name.compare(name.size() - 8, 8, ".qweight") != 0, "checkpoint ", dir_str, ": ", name,
+              ": GPTQ-packed checkpoints cannot be evaluated yet (export --format hf to evaluate)");
   if (is_file(dir / "tokenizer.json")) {
     c.tokenizer.kind = TokenizerSource::Kind::HfJson;
     c.tokenizer.json_path = (dir / "tokenizer.json").string();

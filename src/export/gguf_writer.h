@@ -1,0 +1,53 @@
+// GGUF export: one GGUF v3 file that llama.cpp and `lmpress eval` load — general.architecture llama (or
+// qwen2), the <arch>.* hyperparameters, the tokenizer as tokenizer.ggml.* (SentencePiece vocabularies of
+// GGUF / llama2.c inputs; SentencePiece-style BPE tokenizer.json inputs converted, see gguf_vocab.h),
+// tensors named as llama.cpp names them with Q/K rows in its interleaved layout.
+// Tensor types (--gguf-type): norms and other 1-D tensors F32; `f32` / `f16`: every 2-D tensor so;
+// `q8_0` / `q4_0`: the block linears so (from the codes when the grid fits, see gguf_encode.h; else
+// re-quantized by the reference quantizer, counted in stats()), embeddings and lm_head F16, and linears
+// whose input size is not a multiple of 32 F16 (as llama.cpp falls back). Tensor offsets are fixed up
+// front, so each block's tensors are written as the block arrives; the file is OUT.tmp until finish().
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include "compress/pipeline.h"
+#include "export/gguf_encode.h"
+#include "io/checkpoint.h"
+#include "io/gguf_writer.h"
+
+namespace lmp {
+
+// --gguf-type: f32 | f16 | q8_0 | q4_0.
+GgmlType parse_gguf_type(const std::string& s);
+
+class GgufWriter {
+ public:
+  struct Stats {
+    int64_t from_codes = 0;    // linears written from their grid without re-rounding
+    int64_t requantized = 0;   // linears re-quantized from their values by the reference quantizer
+    int64_t f16_fallback = 0;  // linears written as F16 because their input size is not a multiple of 32
+  };
+  // `out_path`: the .gguf file to write; `type`: --gguf-type; `force`: replace an existing file.
+  GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force);
+  void add_block(const CompressedBlock& block);
+  void finish();
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void declare_tensors();
+  void write_metadata();
+  void write(const std::string& name, const Tensor& f32, const CompressedLinear* cl);
+  RowOrder row_order(const std::string& name) const;
+
+  const Checkpoint& in_;
+  std::string out_;
+  GgmlType type_;
+  std::map<std::string, std::string> gguf_name_;  // canonical → GGUF name
+  std::map<std::string, GgmlType> types_;         // canonical → stored type
+  std::unique_ptr<GgufFileWriter> file_;
+  Stats stats_;
+};
+
+}  // namespace lmp

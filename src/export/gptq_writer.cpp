@@ -1,0 +1,167 @@
+// GPTQ export (see gptq_writer.h).
+#include "export/gptq_writer.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/dtype.h"
+#include "core/error.h"
+#include "export/gptq_pack.h"
+#include "io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace lmp {
+
+namespace {
+
+bool in_block(const std::string& name) { return name.rfind("model.layers.", 0) == 0; }
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool is_linear_weight(const std::string& name) {
+  for (const std::string& leaf : names::block_linears())
+    if (ends_with(name, "." + leaf + ".weight")) return true;
+  return false;
+}
+
+Tensor to_f16(const Tensor& f32) {
+  Tensor out = Tensor::zeros(DType::F16, f32.shape());
+  auto* dst = static_cast<uint16_t*>(out.mutable_data());
+  for (int64_t i = 0; i < f32.numel(); ++i) dst[i] = f32_to_f16(f32.f32()[i]);
+  return out;
+}
+
+// config.json for inputs that have none (GGUF, llama2.c): the fields transformers needs for LLaMA.
+nlohmann::json base_config(const ModelConfig& c) {
+  nlohmann::json j = {{"architectures", {c.arch == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+                      {"model_type", c.arch == "qwen2" ? "qwen2" : "llama"}, {"vocab_size", c.vocab_size},
+                      {"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
+                      {"num_hidden_layers", c.num_layers}, {"num_attention_heads", c.num_heads},
+                      {"num_key_value_heads", c.num_kv_heads}, {"head_dim", c.head_dim},
+                      {"max_position_embeddings", c.max_position_embeddings}, {"rms_norm_eps", c.rms_norm_eps},
+                      {"rope_theta", c.rope_theta}, {"hidden_act", "silu"},
+                      {"tie_word_embeddings", c.tie_word_embeddings}, {"attention_bias", c.attention_bias}};
+  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
+  if (!c.eos_token_ids.empty()) j["eos_token_id"] = c.eos_token_ids[0];
+  return j;
+}
+
+}  // namespace
+
+void check_gptq_exportable(const Checkpoint& input, const MethodSpec& spec) {
+  LMP_CHECK(spec.method == "rtn" || spec.method == "gptq", "export gptq: --method ", spec.method,
+            " does not produce an integer grid; the GPTQ format needs --method rtn or gptq");
+  LMP_CHECK(spec.bits == 2 || spec.bits == 4 || spec.bits == 8, "export gptq: --bits ", spec.bits,
+            " cannot be packed; the GPTQ format holds 2, 4 or 8 bits");
+  const int64_t per = 32 / spec.bits;
+  for (const std::string& name : input.tensor_names()) {
+    if (!is_linear_weight(name)) continue;
+    const Shape& s = input.info(name).shape;
+    LMP_CHECK(s.size() == 2 && s[0] % per == 0 && s[1] % per == 0, "export gptq: ", name, ": ", spec.bits,
+              "-bit GPTQ packs ", per, " values per int32 and needs both sizes a multiple of ", per, ", found ",
+              shape_str(s));
+  }
+}
+
+GptqWriter::GptqWriter(const Checkpoint& input, std::string out_dir, const MethodSpec& spec, bool force)
+    : in_(input), out_(std::move(out_dir)), tmp_(out_ + ".tmp"), spec_(spec) {
+  check_gptq_exportable(input, spec);
+  std::error_code ec;
+  LMP_CHECK(force || !fs::exists(out_, ec), "export gptq: output '", out_, "' exists (use --force to replace it)");
+  fs::remove_all(tmp_, ec);
+  fs::create_directories(tmp_, ec);
+  LMP_CHECK(!ec, "export gptq: cannot create '", tmp_, "': ", ec.message());
+  n_shards_ = input.config().num_layers + 1;
+  std::vector<std::pair<std::string, Tensor>> outer;
+  for (const std::string& name : input.tensor_names())
+    if (!in_block(name)) outer.emplace_back(name, to_f16(input.load_f32(name)));
+  write_shard(1, std::move(outer));
+}
+
+std::string GptqWriter::shard_name(int64_t k) const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "model-%05lld-of-%05lld.safetensors", (long long)k, (long long)n_shards_);
+  return buf;
+}
+
+void GptqWriter::write_shard(int64_t k, std::vector<std::pair<std::string, Tensor>> tensors) {
+  const std::string shard = shard_name(k);
+  for (const auto& [name, t] : tensors) {
+    weight_map_.emplace_back(name, shard);
+    total_bytes_ += t.nbytes();
+  }
+  write_safetensors(tmp_ + "/" + shard, tensors, {{"format", "pt"}});
+}
+
+void GptqWriter::add_block(const CompressedBlock& block) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  const std::string prefix = names::layer(block.index, "");
+  for (const std::string& name : in_.tensor_names())  // norms and biases
+    if (name.rfind(prefix, 0) == 0 && !is_linear_weight(name)) tensors.emplace_back(name, to_f16(in_.load_f32(name)));
+  for (const std::string& leaf : names::block_linears()) {
+    const std::string base = names::layer(block.index, leaf);
+    const auto it = block.linears.find(leaf);
+    LMP_CHECK(it != block.linears.end() && it->second.quant, "export gptq: ", base,
+              ".weight: expected a quantized linear (every linear of a GPTQ checkpoint is packed), found ",
+              it == block.linears.end() ? "none (skipped by --ignore?)" : "one without an integer grid");
+    GptqPacked p = gptq_pack(base + ".weight", *it->second.quant);
+    tensors.emplace_back(base + ".qweight", std::move(p.qweight));
+    tensors.emplace_back(base + ".qzeros", std::move(p.qzeros));
+    tensors.emplace_back(base + ".scales", std::move(p.scales));
+    tensors.emplace_back(base + ".g_idx", std::move(p.g_idx));
+  }
+  write_shard(block.index + 2, std::move(tensors));
+  ++blocks_done_;
+}
+
+void GptqWriter::write_config() const {
+  const bool hf = in_.format() == CheckpointFormat::HF;
+  nlohmann::json cfg;
+  if (hf) {
+    std::ifstream f(fs::path(in_.path()) / "config.json");
+    cfg = nlohmann::json::parse(f);
+  } else {
+    cfg = base_config(in_.config());
+  }
+  cfg.erase("dtype");
+  cfg["torch_dtype"] = "float16";
+  cfg["quantization_config"] = {{"quant_method", "gptq"}, {"bits", spec_.bits},
+                                {"group_size", spec_.group <= 0 ? -1 : spec_.group},
+                                {"desc_act", spec_.act_order}, {"sym", spec_.sym},
+                                {"static_groups", spec_.static_groups}, {"true_sequential", true},
+                                {"damp_percent", spec_.damp}, {"checkpoint_format", "gptq"}};
+  std::ofstream(tmp_ + "/config.json") << cfg.dump(2) << "\n";
+}
+
+void GptqWriter::copy_side_files() const {
+  if (in_.format() != CheckpointFormat::HF) return;
+  const fs::path src(in_.path());
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "generation_config.json",
+                        "special_tokens_map.json"}) {
+    std::error_code ec;
+    if (fs::exists(src / f)) fs::copy_file(src / f, fs::path(tmp_) / f, fs::copy_options::overwrite_existing, ec);
+    LMP_CHECK(!ec, "export gptq: cannot copy ", (src / f).string(), ": ", ec.message());
+  }
+}
+
+void GptqWriter::finish() {
+  LMP_CHECK(blocks_done_ == in_.config().num_layers, "export gptq: ", blocks_done_, " of ",
+            in_.config().num_layers, " blocks were written");
+  nlohmann::json index;
+  for (const auto& [name, shard] : weight_map_) index["weight_map"][name] = shard;
+  index["metadata"] = {{"total_size", total_bytes_}};
+  std::ofstream(tmp_ + "/model.safetensors.index.json") << index.dump(2) << "\n";
+  write_config();
+  copy_side_files();
+  std::error_code ec;
+  fs::remove_all(out_, ec);
+  fs::rename(tmp_, out_, ec);
+  LMP_CHECK(!ec, "export gptq: cannot rename ", tmp_, " to ", out_, ": ", ec.message());
+}
+
+}  // namespace lmp
