@@ -20,12 +20,12 @@ namespace {
 
 // lm-s compressed with RTN (no calibration), exported as GGUF `type`; the compressed weights by name.
 std::map<std::string, Tensor> compress_to_gguf(const std::string& out, const std::string& type, int64_t group,
-                                               bool sym, GgufWriter::Stats* stats) {
+                                               bool sym, GgufWriter::Stats* stats, int bits = 4) {
   Model m = Model::open(test::shared_path("models/lm-s"));
   GgufWriter w(m.checkpoint(), out, type, true);
   PipelineOptions po;
   po.spec.method = "rtn";
-  po.spec.bits = 4;
+  po.spec.bits = bits;
   po.spec.group = group;
   po.spec.sym = sym;
   po.spec.scales_f16 = true;
@@ -84,6 +84,20 @@ TEST(GgufExport, Q4_0FromSymmetricG32CodesReloadsExactly) {
   for (const auto& [name, w] : weights) {
     const Tensor r = back.load_f32(name);
     ASSERT_EQ(r.shape(), w.shape()) << name;
+    EXPECT_EQ(std::memcmp(r.f32(), w.f32(), size_t(w.numel()) * 4), 0) << name;
+  }
+}
+
+TEST(GgufExport, Q8_0FromSymmetricG32EightBitCodesReloadsExactly) {
+  LMP_REQUIRE_SHARED();
+  const std::string out = test::temp_dir("gguf-q8") + "/m.gguf";
+  GgufWriter::Stats st;
+  const auto weights = compress_to_gguf(out, "q8_0", 32, true, &st, 8);
+  EXPECT_EQ(st.from_codes, int64_t(weights.size()));
+  const Checkpoint back = Checkpoint::open(out);
+  EXPECT_EQ(back.info("model.layers.0.mlp.down_proj.weight").dtype, DType::Q8_0);
+  for (const auto& [name, w] : weights) {
+    const Tensor r = back.load_f32(name);
     EXPECT_EQ(std::memcmp(r.f32(), w.f32(), size_t(w.numel()) * 4), 0) << name;
   }
 }
