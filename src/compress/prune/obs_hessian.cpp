@@ -53,11 +53,12 @@ ObsHessian obs_hessian(const std::string& method, const std::string& tensor, con
   const lapack_int n = lapack_int(in);
   // Row-major read as column-major is the transpose; P·H·P is symmetric, so 'L' factors it as is.
   lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, h.data(), n);
-  LMP_CHECK(info == 0, where, ": damped Hessian is not positive definite (LAPACK potrf info ", info,
-            "): expected positive definite; raise --damp (now ", damp, ")");
+  // potrf stops at the first leading minor of P·H·P that is not positive: the last `info` inputs.
+  LMP_CHECK(info == 0, where, ": damped Hessian is not positive definite on input columns [", in - info,
+            ", ", in, "): expected positive definite; raise --damp (now ", damp, ")");
   info = LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'L', 'N', n, h.data(), n);
-  LMP_CHECK(info == 0, where, ": damped Hessian is singular (LAPACK trtri info ", info,
-            "): expected invertible; raise --damp (now ", damp, ")");
+  LMP_CHECK(info == 0, where, ": damped Hessian is singular (its Cholesky factor has a zero at input column ",
+            in - info, "): expected invertible; raise --damp (now ", damp, ")");
   // Column-major L⁻¹[a][b] sits at h[b·n + a]; U[i][j] = L⁻¹[n-1-i][n-1-j] = h[n² - 1 - (j·n + i)].
   r.u.assign(size_t(in * in), 0.0f);
   const size_t last = size_t(in * in) - 1;
