@@ -90,6 +90,7 @@ class Scanner {
     p.progress = false;
     p.warnings = false;
     p.stop_after = o.stop_after;
+    p.decode_threads = o.threads;
     return p;
   }
   bool read_batch(Batch& b);

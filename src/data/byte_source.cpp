@@ -56,8 +56,18 @@ class PlainSource : public ByteSource {
 
 class XzSource : public ByteSource {
  public:
-  explicit XzSource(const std::string& path) : file_(path), in_(kChunk) {
-    const lzma_ret r = lzma_stream_decoder(&strm_, UINT64_MAX, LZMA_CONCATENATED);
+  XzSource(const std::string& path, int threads) : file_(path), in_(kChunk) {
+    lzma_ret r;
+    if (threads > 1) {
+      lzma_mt mt{};
+      mt.flags = LZMA_CONCATENATED;
+      mt.threads = uint32_t(threads);
+      mt.memlimit_threading = uint64_t(1) << 30;  // above this liblzma decodes on one thread
+      mt.memlimit_stop = UINT64_MAX;
+      r = lzma_stream_decoder_mt(&strm_, &mt);
+    } else {
+      r = lzma_stream_decoder(&strm_, UINT64_MAX, LZMA_CONCATENATED);
+    }
     LMP_CHECK(r == LZMA_OK, "pool ", path, ": cannot start the xz decoder (lzma error ", int(r), ")");
   }
   ~XzSource() override { lzma_end(&strm_); }
@@ -147,8 +157,8 @@ bool strip_compression_suffix(const std::string& name, std::string* stem) {
   return true;
 }
 
-std::unique_ptr<ByteSource> ByteSource::open(const std::string& path) {
-  if (ends_with(path, ".xz")) return std::make_unique<XzSource>(path);
+std::unique_ptr<ByteSource> ByteSource::open(const std::string& path, int threads) {
+  if (ends_with(path, ".xz")) return std::make_unique<XzSource>(path, threads);
   if (ends_with(path, ".gz")) return std::make_unique<GzSource>(path);
   return std::make_unique<PlainSource>(path);
 }

@@ -12,8 +12,9 @@ namespace lmp {
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
-  // Opens `path`, choosing the decoder from the name.
-  static std::unique_ptr<ByteSource> open(const std::string& path);
+  // Opens `path`, choosing the decoder from the name. `threads` > 1 decodes the blocks of a
+  // multi-block .xz file in parallel (liblzma's threaded decoder; same bytes).
+  static std::unique_ptr<ByteSource> open(const std::string& path, int threads = 1);
   // Reads up to `n` decoded bytes into `buf`; 0 only at the end of the data.
   virtual size_t read(char* buf, size_t n) = 0;
   // Bytes of the file itself consumed so far (compressed bytes for .xz / .gz), for progress.

@@ -67,7 +67,8 @@ struct PoolReader::FileState {
   int64_t line_no = 0;
   int32_t default_source = -1;  // directory pools: the file's name
   JsonlRecord rec;
-  FileState(std::string p, Format f) : path(std::move(p)), format(f), src(ByteSource::open(path)), lines(*src) {}
+  FileState(std::string p, Format f, int threads)
+      : path(std::move(p)), format(f), src(ByteSource::open(path, threads)), lines(*src) {}
 };
 
 PoolReader::PoolReader(const std::string& path, PoolOptions opts) : path_(path), opts_(std::move(opts)) {
@@ -98,7 +99,7 @@ bool PoolReader::open_next_file() {
   const std::string& p = stats_.files[next_file_++];
   Format f = Format::txt;
   pool_format(p, &f);
-  file_ = std::make_unique<FileState>(p, f);
+  file_ = std::make_unique<FileState>(p, f, opts_.decode_threads);
   if (stats_.files.size() > 1 || fs::is_directory(path_)) file_->default_source = intern_source(fs::path(p).filename().string());
   return true;
 }

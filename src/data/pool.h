@@ -23,6 +23,7 @@ struct PoolOptions {
   bool progress = true;       // "reading pool" progress on stderr
   bool warnings = true;       // one warning line per kind of skipped document, on stderr
   int64_t stop_after = -1;    // >= 0: stop once the document of this index has been read
+  int decode_threads = 1;     // > 1: decode multi-block .xz files on this many threads
 };
 
 struct PoolStats {

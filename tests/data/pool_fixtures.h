@@ -21,6 +21,28 @@ inline std::string xz_bytes(const std::string& plain) {
   return out;
 }
 
+// Several independent xz blocks (what `xz -T` writes), so the threaded decoder has work to share.
+inline std::string xz_blocks(const std::string& plain, uint64_t block_size) {
+  lzma_mt mt{};
+  mt.threads = 2;
+  mt.block_size = block_size;
+  mt.preset = 1;
+  mt.check = LZMA_CHECK_CRC64;
+  lzma_stream s = LZMA_STREAM_INIT;
+  if (lzma_stream_encoder_mt(&s, &mt) != LZMA_OK) throw std::runtime_error("xz mt init");
+  std::string out(lzma_stream_buffer_bound(plain.size()) + 4096, '\0');
+  s.next_in = reinterpret_cast<const uint8_t*>(plain.data());
+  s.avail_in = plain.size();
+  s.next_out = reinterpret_cast<uint8_t*>(out.data());
+  s.avail_out = out.size();
+  lzma_ret r;
+  while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK) {}
+  if (r != LZMA_STREAM_END) throw std::runtime_error("xz mt encode");
+  out.resize(s.total_out);
+  lzma_end(&s);
+  return out;
+}
+
 inline std::string gz_bytes(const std::string& plain) {
   z_stream s{};
   if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("gz init");

@@ -135,6 +135,12 @@ TEST(Pool, XzAndGzMatchPlain) {
       EXPECT_EQ(z.stats.sources[size_t(z.docs[i].source)], plain.stats.sources[size_t(plain.docs[i].source)]);
     }
   }
+  write_file(dir + "/m.jsonl.xz", test::xz_blocks(big, 256 * 1024));  // many blocks, threaded decoder
+  PoolOptions two;
+  two.decode_threads = 2;
+  const Read m = read_all(dir + "/m.jsonl.xz", two);
+  ASSERT_EQ(m.docs.size(), plain.docs.size());
+  for (size_t i = 0; i < m.docs.size(); ++i) EXPECT_EQ(m.docs[i].text, plain.docs[i].text);
   const Read t = read_all(dir + "/t.txt.gz");
   ASSERT_EQ(t.docs.size(), 3u);
   EXPECT_EQ(t.docs[2].text, "three");
