@@ -94,6 +94,22 @@ TEST(SelectCli, ErrorsAreOneLine) {
   EXPECT_NE(r.err.find("--method"), std::string::npos) << r.err;
 }
 
+TEST(SelectCli, DispatchesTheModelBasedSelectors) {
+  LMP_REQUIRE_SHARED();
+  const std::string dir = lmp::test::temp_dir("select_cli_model");
+  for (const char* m : {"least-ppl", "cola"}) {
+    const std::string out = dir + "/" + m + ".safetensors";
+    const auto r = run_cli("select --pool " + small_pool() + " --method " + m + " --model " + shared_path("models/lm-s") +
+                           " --n 3 --seq 32 --max-candidates 8 -o " + out + " -q --json");
+    ASSERT_EQ(r.code, 0) << m << ": " << r.err;
+    const lmp::CalibSet c = lmp::read_calib_set(out, 32000);
+    EXPECT_EQ(c.n, 3);
+    EXPECT_EQ(c.seq, 32);
+    EXPECT_EQ(c.metadata.at("method"), m);
+    for (int64_t d : c.source_indices) EXPECT_GE(d, 0);
+  }
+}
+
 TEST(SelectCli, HelpExplainsMethodsAndOurTemperatureDefaults) {
   const auto r = run_cli("select --help");
   ASSERT_EQ(r.code, 0);
