@@ -43,7 +43,7 @@ double prefill_flops(const ModelConfig& c, int64_t T) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ensure_fast_blas_kernels(argv);
+  ensure_runtime_env(argv);
   std::string model_path = std::string(LMP_SHARED_DIR) + "/models/lm-m";
   int64_t ctx = 512, windows = 8;
   int threads = 0;

@@ -61,7 +61,9 @@ Runner add_generate_command(CLI::App& app) {
   cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--tokenizer", a->tokenizer, "llama2.c models: tokenizer .bin (default: tok*.bin beside)");
+  cmd->add_option("--tokenizer", a->tokenizer,
+                  "llama2.c models: the tokenizer .bin (default: tok*.bin beside); other models: a tokenizer.json "
+                  "or a model whose tokenizer to use (e.g. for an HF export of a GGUF model)");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-sequence");
   cmd->add_flag("--json", a->json, "Print prompt ids, output ids and text as JSON");
   add_common_options(*cmd, a->common);

@@ -7,7 +7,7 @@
 #include "linalg/blas_env.h"
 
 int main(int argc, char** argv) {
-  lmp::ensure_fast_blas_kernels(argv);
+  lmp::ensure_runtime_env(argv);
   CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate, select)", "lmpress"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lmpress 0.1.0");

@@ -16,10 +16,20 @@ bool blas_kernels_need_hint() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-void ensure_fast_blas_kernels(char** argv) {
-  if (!blas_kernels_need_hint()) return;
-  setenv("OPENBLAS_CORETYPE", "Haswell", 0);
-  execv("/proc/self/exe", argv);  // returns only on failure: carry on with the slow kernels
+void ensure_runtime_env(char** argv) {
+  if (std::getenv("LMP_ENV_SET")) return;  // already re-executed once
+  bool changed = false;
+  if (blas_kernels_need_hint()) {
+    setenv("OPENBLAS_CORETYPE", "Haswell", 0);
+    changed = true;
+  }
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    changed = true;
+  }
+  if (!changed) return;
+  setenv("LMP_ENV_SET", "1", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: carry on as is
 }
 
 }  // namespace lmp

@@ -15,11 +15,21 @@ std::unique_ptr<Tokenizer> make_tokenizer(const TokenizerSource& src) {
   return nullptr;
 }
 
+// The tokenizer named by --tokenizer for a non-llama2.c model: a tokenizer.json, or another model
+// (directory, .gguf, .bin) whose tokenizer to borrow — e.g. an HF export of a GGUF model.
+std::unique_ptr<Tokenizer> borrowed_tokenizer(const std::string& path) {
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) return load_hf_tokenizer(path);
+  auto tok = make_tokenizer(Checkpoint::open(path).tokenizer_source());
+  LMP_CHECK(tok, "--tokenizer ", path, ": that model has no tokenizer either");
+  return tok;
+}
+
 Model Model::open(const std::string& path, const OpenOptions& opts) {
   Model m;
   m.ckpt_ = Checkpoint::open(path, opts);
   const ModelConfig& c = m.ckpt_.config();
-  m.tokenizer_ = make_tokenizer(m.ckpt_.tokenizer_source());
+  const bool borrow = !opts.tokenizer_path.empty() && m.ckpt_.format() != CheckpointFormat::Llama2c;
+  m.tokenizer_ = borrow ? borrowed_tokenizer(opts.tokenizer_path) : make_tokenizer(m.ckpt_.tokenizer_source());
   if (m.tokenizer_)
     LMP_CHECK(m.tokenizer_->vocab_size() <= c.vocab_size, "model ", path, ": tokenizer has ",
               m.tokenizer_->vocab_size(), " tokens but the embedding has only ", c.vocab_size, " rows");
