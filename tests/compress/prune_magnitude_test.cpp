@@ -1,5 +1,5 @@
-// Magnitude pruning: exact count of zeros, the zeros are the smallest |w|, ties by lowest index, and
-// one-line errors for bad specs and weights.
+// Magnitude pruning: the reference's threshold rule (t = sorted |W| at index floor(sparsity·numel),
+// every |w| <= t zeroed, ties included), the zeros are the smallest |w|, and one-line errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -42,14 +42,14 @@ std::string error_of(F&& f) {
 
 int64_t count_zeros(const uint8_t* m, int64_t n) { return std::count(m, m + n, uint8_t(0)); }
 
-TEST(PruneMagnitude, ZeroesExactlyTheSmallestFraction) {
+TEST(PruneMagnitude, ZeroesTheSmallestUpToTheThreshold) {
   const Tensor w = random_weight(37, 53, 1);
   const auto method = make_magnitude_method(unstructured(0.5));
   EXPECT_EQ(method->name(), "magnitude");
   EXPECT_EQ(method->needs(), uint32_t(kStatNone));
   const CompressedLinear c = method->compress("w", w, LinearStats{});
   EXPECT_EQ(c.kind, CompressedLinear::Kind::Sparse);
-  const int64_t n = w.numel(), k = n / 2;  // floor(0.5 · 1961) = 980
+  const int64_t n = w.numel(), k = n / 2 + 1;  // distinct values: indices 0 .. floor(0.5 · 1961) = 980
   const auto* mask = static_cast<const uint8_t*>(c.mask.data());
   ASSERT_EQ(c.mask.shape(), w.shape());
   EXPECT_EQ(count_zeros(mask, n), k);
@@ -69,20 +69,25 @@ TEST(PruneMagnitude, ZeroesExactlyTheSmallestFraction) {
   EXPECT_LE(max_pruned, min_kept);
 }
 
-TEST(PruneMagnitude, FractionIsFlooredOverTheWholeMatrix) {
-  const Tensor w = random_weight(7, 11, 2);  // 77 weights, 30% -> 23
+TEST(PruneMagnitude, ThresholdIndexIsFlooredOverTheWholeMatrix) {
+  const Tensor w = random_weight(7, 11, 2);  // 77 distinct weights, 30%: threshold at index 23
   const CompressedLinear c = make_magnitude_method(unstructured(0.3))->compress("w", w, LinearStats{});
-  EXPECT_EQ(count_zeros(static_cast<const uint8_t*>(c.mask.data()), 77), 23);
+  EXPECT_EQ(count_zeros(static_cast<const uint8_t*>(c.mask.data()), 77), 24);
 }
 
-TEST(PruneMagnitude, TiesGoToTheLowestRowMajorIndexFirst) {
-  // |w| takes values 1, 2, 3: eight 1s; pruning 10 of 16 takes all 1s and the first two 2s.
+TEST(PruneMagnitude, TiesWithTheThresholdAreAllZeroed) {
+  // |w| takes values 1 (eight times), 2 (five), 3 (three).
   const std::vector<float> v = {2, -1, 3, 1, -2, 1, 2, 3, 1, -1, 2, 1, 3, 1, -2, 1};
   const Tensor w = Tensor::from_f32({4, 4}, v);
-  const CompressedLinear c = make_magnitude_method(unstructured(0.625))->compress("w", w, LinearStats{});
-  const auto* mask = static_cast<const uint8_t*>(c.mask.data());
-  const std::vector<uint8_t> expect = {0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0};
-  EXPECT_EQ(std::vector<uint8_t>(mask, mask + 16), expect);
+  auto mask_for = [&](double s) {
+    const CompressedLinear c = make_magnitude_method(unstructured(s))->compress("w", w, LinearStats{});
+    const auto* m = static_cast<const uint8_t*>(c.mask.data());
+    return std::vector<uint8_t>(m, m + 16);
+  };
+  // 62.5%: sorted |W| at index 10 is 2, so every 1 and 2 goes (13 zeros).
+  EXPECT_EQ(mask_for(0.625), (std::vector<uint8_t>{0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0}));
+  // 25%: index 4 is 1, so all eight 1s go.
+  EXPECT_EQ(mask_for(0.25), (std::vector<uint8_t>{1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0}));
 }
 
 TEST(PruneMagnitude, BadSpecsGiveOneLineErrors) {

@@ -29,6 +29,13 @@ void mask_lowest(const float* score, int64_t n, int64_t k, uint8_t* mask) {
     }
 }
 
+void mask_at_or_below(const float* score, int64_t n, int64_t k, uint8_t* mask) {
+  std::vector<float> tmp(score, score + n);
+  std::nth_element(tmp.begin(), tmp.begin() + k, tmp.end());
+  const float t = tmp[size_t(k)];
+  for (int64_t i = 0; i < n; ++i) mask[i] = score[i] > t;
+}
+
 void mask_nm(const float* score, int64_t len, int n, int m, uint8_t* mask) {
   std::vector<int> order(size_t(m), 0);
   for (int64_t g = 0; g < len; g += m) {

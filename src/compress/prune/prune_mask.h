@@ -13,6 +13,10 @@ namespace lmp {
 // Sets mask[i] = 0 for exactly the k lowest of score[0..n) (ties: lowest index first), 1 elsewhere.
 void mask_lowest(const float* score, int64_t n, int64_t k, uint8_t* mask);
 
+// The reference's threshold rule: t = the value at index k of the ascending sort; mask[i] = 0 for every
+// score[i] <= t (k + 1 entries plus any ties with t), 1 elsewhere. Requires 0 <= k < n.
+void mask_at_or_below(const float* score, int64_t n, int64_t k, uint8_t* mask);
+
 // For each group of m consecutive scores of score[0..len) (m divides len): mask = 0 for exactly the
 // n lowest of the group (ties: lowest index first), 1 elsewhere.
 void mask_nm(const float* score, int64_t len, int n, int m, uint8_t* mask);
