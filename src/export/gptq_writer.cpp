@@ -1,5 +1,6 @@
 // GPTQ export (see gptq_writer.h).
 #include "export/gptq_writer.h"
+#include "export/side_files.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -37,19 +38,6 @@ Tensor to_f16(const Tensor& f32) {
 }
 
 // config.json for inputs that have none (GGUF, llama2.c): the fields transformers needs for LLaMA.
-nlohmann::json base_config(const ModelConfig& c) {
-  nlohmann::json j = {{"architectures", {c.arch == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
-                      {"model_type", c.arch == "qwen2" ? "qwen2" : "llama"}, {"vocab_size", c.vocab_size},
-                      {"hidden_size", c.hidden_size}, {"intermediate_size", c.intermediate_size},
-                      {"num_hidden_layers", c.num_layers}, {"num_attention_heads", c.num_heads},
-                      {"num_key_value_heads", c.num_kv_heads}, {"head_dim", c.head_dim},
-                      {"max_position_embeddings", c.max_position_embeddings}, {"rms_norm_eps", c.rms_norm_eps},
-                      {"rope_theta", c.rope_theta}, {"hidden_act", "silu"},
-                      {"tie_word_embeddings", c.tie_word_embeddings}, {"attention_bias", c.attention_bias}};
-  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
-  if (!c.eos_token_ids.empty()) j["eos_token_id"] = c.eos_token_ids[0];
-  return j;
-}
 
 }  // namespace
 
@@ -120,14 +108,7 @@ void GptqWriter::add_block(const CompressedBlock& block) {
 }
 
 void GptqWriter::write_config() const {
-  const bool hf = in_.format() == CheckpointFormat::HF;
-  nlohmann::json cfg;
-  if (hf) {
-    std::ifstream f(fs::path(in_.path()) / "config.json");
-    cfg = nlohmann::json::parse(f);
-  } else {
-    cfg = base_config(in_.config());
-  }
+  nlohmann::json cfg = export_config(in_, "float16");
   cfg.erase("dtype");
   cfg["torch_dtype"] = "float16";
   cfg["quantization_config"] = {{"quant_method", "gptq"}, {"bits", spec_.bits},
@@ -138,16 +119,7 @@ void GptqWriter::write_config() const {
   std::ofstream(tmp_ + "/config.json") << cfg.dump(2) << "\n";
 }
 
-void GptqWriter::copy_side_files() const {
-  if (in_.format() != CheckpointFormat::HF) return;
-  const fs::path src(in_.path());
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "generation_config.json",
-                        "special_tokens_map.json"}) {
-    std::error_code ec;
-    if (fs::exists(src / f)) fs::copy_file(src / f, fs::path(tmp_) / f, fs::copy_options::overwrite_existing, ec);
-    LMP_CHECK(!ec, "export gptq: cannot copy ", (src / f).string(), ": ", ec.message());
-  }
-}
+void GptqWriter::copy_side_files() const { copy_tokenizer_files(in_, tmp_, "export gptq"); }
 
 void GptqWriter::finish() {
   LMP_CHECK(blocks_done_ == in_.config().num_layers, "export gptq: ", blocks_done_, " of ",

@@ -1,4 +1,5 @@
 #include "export/hf_writer.h"
+#include "export/side_files.h"
 
 #include <filesystem>
 #include <fstream>
@@ -32,22 +33,6 @@ Tensor convert(const Tensor& f32, DType to) {
 
 std::string torch_dtype_name(DType d) {
   return d == DType::BF16 ? "bfloat16" : d == DType::F16 ? "float16" : "float32";
-}
-
-// config.json for inputs that have none (GGUF, llama2.c).
-nlohmann::json config_json(const ModelConfig& c, DType d) {
-  nlohmann::json j = {{"architectures", {c.arch == "qwen2" ? "Qwen2ForCausalLM" : c.arch == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"}},
-                      {"model_type", c.arch}, {"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                      {"intermediate_size", c.intermediate_size}, {"num_hidden_layers", c.num_layers},
-                      {"num_attention_heads", c.num_heads}, {"num_key_value_heads", c.num_kv_heads},
-                      {"head_dim", c.head_dim}, {"max_position_embeddings", c.max_position_embeddings},
-                      {"rms_norm_eps", c.rms_norm_eps}, {"hidden_act", "silu"},
-                      {"tie_word_embeddings", c.tie_word_embeddings}, {"attention_bias", c.attention_bias},
-                      {"mlp_bias", false}, {"dtype", torch_dtype_name(d)},
-                      {"rope_parameters", {{"rope_theta", c.rope_theta}, {"rope_type", c.rope.type}}}};
-  if (c.bos_token_id >= 0) j["bos_token_id"] = c.bos_token_id;
-  if (!c.eos_token_ids.empty()) j["eos_token_id"] = c.eos_token_ids.size() == 1 ? nlohmann::json(c.eos_token_ids[0]) : nlohmann::json(c.eos_token_ids);
-  return j;
 }
 
 }  // namespace
@@ -103,25 +88,8 @@ void HfWriter::write_shard(const std::string& shard) {
 }
 
 void HfWriter::copy_side_files() const {
-  const bool hf = in_.format() == CheckpointFormat::HF;
-  const fs::path src = hf ? fs::path(in_.path()) : fs::path();
-  nlohmann::json cfg;
-  if (hf) {
-    std::ifstream f(src / "config.json");
-    cfg = nlohmann::json::parse(f);
-    if (cfg.contains("torch_dtype")) cfg["torch_dtype"] = torch_dtype_name(dtype_);
-    else cfg["dtype"] = torch_dtype_name(dtype_);
-  } else {
-    cfg = config_json(in_.config(), dtype_);
-  }
-  std::ofstream(tmp_ + "/config.json") << cfg.dump(2) << "\n";
-  if (!hf) return;
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "generation_config.json",
-                        "special_tokens_map.json"}) {
-    std::error_code ec;
-    if (fs::exists(src / f)) fs::copy_file(src / f, fs::path(tmp_) / f, fs::copy_options::overwrite_existing, ec);
-    LMP_CHECK(!ec, "export hf: cannot copy ", (src / f).string(), ": ", ec.message());
-  }
+  std::ofstream(tmp_ + "/config.json") << export_config(in_, torch_dtype_name(dtype_)).dump(2) << "\n";
+  copy_tokenizer_files(in_, tmp_, "export hf");
 }
 
 void HfWriter::finish() {

@@ -1,0 +1,17 @@
+// What every directory export carries beside its tensors: a config.json (the input's, or one written
+// from the ModelConfig for GGUF / llama2.c inputs) and the input's tokenizer / generation files.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "io/checkpoint.h"
+
+namespace lmp {
+
+// config.json for `input` with the given torch dtype name ("bfloat16", "float16", "float32").
+nlohmann::json export_config(const Checkpoint& input, const std::string& torch_dtype);
+// Copies tokenizer.json, tokenizer_config.json, tokenizer.model, generation_config.json and
+// special_tokens_map.json (those present) from an HF input into `dir`; `who` prefixes errors.
+void copy_tokenizer_files(const Checkpoint& input, const std::string& dir, const std::string& who);
+
+}  // namespace lmp
