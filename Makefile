@@ -17,8 +17,11 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Two tests at a time, one OpenMP/BLAS thread each (two per test would oversubscribe 2 cores), idle
+# threads sleeping, and OpenBLAS's AVX2 kernels unless the environment already chose (src/linalg/blas_env.h).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1800
+	cd $(BUILD) && OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Haswell} \
+	  ctest --output-on-failure -j 2 --timeout 1800
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)/lmpress
