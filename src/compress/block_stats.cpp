@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "model/attention.h"
 #include "model/ops.h"
 
@@ -18,7 +19,7 @@ const std::vector<std::vector<std::string>>& block_linear_groups() {
 
 namespace {
 
-// Calls fn(first_sample, samples, row_offset, rows) for each batch of samples.
+// Calls fn(samples, row_offset, rows) for each batch of samples.
 template <typename Fn>
 void for_each_batch(const CalibActivations& a, Fn&& fn) {
   for (int64_t s0 = 0; s0 < a.n; s0 += a.batch) {
@@ -27,112 +28,188 @@ void for_each_batch(const CalibActivations& a, Fn&& fn) {
   }
 }
 
-// Attention output a [rows, q_dim] of the normalized input n1 [rows, hidden] under the current weights.
-void attention_output(const ModelConfig& c, const Rope& rope, const BlockWeights& w, const float* n1,
-                      int64_t samples, int64_t seq, std::vector<float>& q, std::vector<float>& k,
-                      std::vector<float>& v, std::vector<float>& scores, float* a) {
-  const int64_t rows = samples * seq;
-  q.resize(size_t(rows * c.q_dim()));
-  k.resize(size_t(rows * c.kv_dim()));
-  v.resize(size_t(rows * c.kv_dim()));
-  linear_forward(n1, rows, w.q, w.q_bias, q.data());
-  linear_forward(n1, rows, w.k, w.k_bias, k.data());
-  linear_forward(n1, rows, w.v, w.v_bias, v.data());
-  const BatchShape shape{samples, seq, {}};
-  apply_rope(rope, q.data(), c.q_dim(), c.num_heads, shape);
-  apply_rope(rope, k.data(), c.kv_dim(), c.num_kv_heads, shape);
-  attention(c, q.data(), k.data(), v.data(), nullptr, 0, shape, a, scores);
+// The steps of one block on a batch of rows under weights `w` (block_forward's maths, split at the
+// inputs of the four linear groups so the pipeline can stop and compress between them).
+class SubLayers {
+ public:
+  SubLayers(const Model& m, const BlockWeights& w) : c_(m.config()), rope_(m.rope()), w_(w) {}
+
+  int64_t dim() const { return c_.hidden_size; }
+  int64_t q_dim() const { return c_.q_dim(); }
+  int64_t inter() const { return c_.intermediate_size; }
+
+  // n1 = rms_norm(x): the input of q/k/v.
+  void attn_input(const float* x, int64_t rows, float* n1) const {
+    rms_norm(x, w_.attn_norm.f32(), n1, rows, dim(), float(c_.rms_norm_eps));
+  }
+  // a = attention(q(n1), k(n1), v(n1)): the input of o.
+  void attention_output(const float* n1, int64_t samples, int64_t seq, float* a) {
+    const int64_t rows = samples * seq;
+    q_.resize(size_t(rows * c_.q_dim()));
+    k_.resize(size_t(rows * c_.kv_dim()));
+    v_.resize(size_t(rows * c_.kv_dim()));
+    linear_forward(n1, rows, w_.q, w_.q_bias, q_.data());
+    linear_forward(n1, rows, w_.k, w_.k_bias, k_.data());
+    linear_forward(n1, rows, w_.v, w_.v_bias, v_.data());
+    const BatchShape shape{samples, seq, {}};
+    apply_rope(rope_, q_.data(), c_.q_dim(), c_.num_heads, shape);
+    apply_rope(rope_, k_.data(), c_.kv_dim(), c_.num_kv_heads, shape);
+    attention(c_, q_.data(), k_.data(), v_.data(), nullptr, 0, shape, a, scores_);
+  }
+  // x += o(a).
+  void add_attention(const float* a, int64_t rows, float* x) {
+    tmp_.resize(size_t(rows * dim()));
+    linear_forward(a, rows, w_.o, w_.o_bias, tmp_.data());
+    add_inplace(x, tmp_.data(), rows * dim());
+  }
+  // n2 = rms_norm(x): the input of gate/up.
+  void mlp_input(const float* x, int64_t rows, float* n2) const {
+    rms_norm(x, w_.ffn_norm.f32(), n2, rows, dim(), float(c_.rms_norm_eps));
+  }
+  // m = silu(gate(n2)) · up(n2): the input of down.
+  void mlp_hidden(const float* n2, int64_t rows, float* m) {
+    up_.resize(size_t(rows * inter()));
+    linear_forward(n2, rows, w_.gate, Tensor(), m);
+    linear_forward(n2, rows, w_.up, Tensor(), up_.data());
+    silu_mul(m, up_.data(), rows * inter());
+  }
+  // x += down(m).
+  void add_mlp(const float* m, int64_t rows, float* x) {
+    tmp_.resize(size_t(rows * dim()));
+    linear_forward(m, rows, w_.down, Tensor(), tmp_.data());
+    add_inplace(x, tmp_.data(), rows * dim());
+  }
+
+ private:
+  const ModelConfig& c_;
+  const Rope& rope_;
+  const BlockWeights& w_;
+  std::vector<float> q_, k_, v_, scores_, up_, tmp_;
+};
+
+// The inputs of the four linear groups for every calibration row, as the original model computes them
+// from the orig stream; advances the orig stream to the block's output.
+struct OrigInputs {
+  std::array<std::vector<float>, 4> in;  // [rows, width of group g]
+  const float* at(size_t g, int64_t row, int64_t width) const { return in[g].data() + row * width; }
+};
+
+OrigInputs capture_orig_inputs(const Model& model, int64_t layer, CalibActivations& act) {
+  OrigInputs o;
+  if (!act.tracks_orig()) return o;
+  SubLayers orig(model, model.block(layer));  // the model's own weights: not yet replaced
+  const int64_t N = act.n * act.seq, dim = orig.dim(), qd = orig.q_dim(), inter = orig.inter();
+  o.in[0].resize(size_t(N * dim));
+  o.in[1].resize(size_t(N * qd));
+  o.in[2].resize(size_t(N * dim));
+  o.in[3].resize(size_t(N * inter));
+  for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
+    float* x = act.x_orig.data() + r0 * dim;
+    orig.attn_input(x, rows, o.in[0].data() + r0 * dim);
+    orig.attention_output(o.in[0].data() + r0 * dim, ns, act.seq, o.in[1].data() + r0 * qd);
+    orig.add_attention(o.in[1].data() + r0 * qd, rows, x);
+    orig.mlp_input(x, rows, o.in[2].data() + r0 * dim);
+    orig.mlp_hidden(o.in[2].data() + r0 * dim, rows, o.in[3].data() + r0 * inter);
+    orig.add_mlp(o.in[3].data() + r0 * inter, rows, x);
+  });
+  return o;
+}
+
+void check_streams(const CalibActivations& act, uint32_t flags) {
+  LMP_CHECK(!(flags & kStatCross) || act.tracks_orig(), "compress: a method needs the cross term X^T X~, "
+            "but the pipeline is not carrying the original model's activations");
+}
+
+// Accumulates group g's statistics for rows [r0, r0 + rows) of the shift stream input x.
+void accumulate(LinearStats& s, const OrigInputs& orig, size_t g, const float* x, int64_t r0, int64_t rows) {
+  s.accumulate(x, rows, orig.in[g].empty() ? nullptr : orig.at(g, r0, s.in));
 }
 
 }  // namespace
 
-void run_block_staged(const Model& model, int64_t /*layer*/, BlockWeights& w, CalibActivations& act,
+void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
                       uint32_t flags, const GroupCompressor& compress) {
-  const ModelConfig& c = model.config();
-  const int64_t dim = c.hidden_size, qd = c.q_dim(), inter = c.intermediate_size, N = act.n * act.seq;
-  const float eps = float(c.rms_norm_eps);
+  check_streams(act, flags);
+  const OrigInputs orig = capture_orig_inputs(model, layer, act);
+  SubLayers sub(model, w);  // reads `w`, which `compress` updates group by group
+  const int64_t dim = sub.dim(), qd = sub.q_dim(), inter = sub.inter(), N = act.n * act.seq;
   const auto& groups = block_linear_groups();
-  std::vector<float> norm, q, k, v, scores, gate, up;
-  std::vector<float> attn(size_t(N * qd));  // kept: needed again after o_proj is compressed
+  std::vector<float> norm;
+  std::vector<float> attn(size_t(N * qd));    // kept: needed again after o_proj is compressed
   std::vector<float> mlp(size_t(N * inter));  // kept: needed again after down_proj is compressed
 
-  // {q,k,v}: statistics of rms_norm(x).
   LinearStats s_qkv(dim, flags);
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
     norm.resize(size_t(rows * dim));
-    rms_norm(act.x.data() + r0 * dim, w.attn_norm.f32(), norm.data(), rows, dim, eps);
-    s_qkv.accumulate(norm.data(), rows);
+    sub.attn_input(act.x.data() + r0 * dim, rows, norm.data());
+    accumulate(s_qkv, orig, 0, norm.data(), r0, rows);
   });
   compress(groups[0], s_qkv);
 
-  // o: attention output under the compressed q/k/v.
-  LinearStats s_o(qd, flags);
+  LinearStats s_o(qd, flags);  // attention output under the compressed q/k/v
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
     norm.resize(size_t(rows * dim));
-    rms_norm(act.x.data() + r0 * dim, w.attn_norm.f32(), norm.data(), rows, dim, eps);
-    attention_output(c, model.rope(), w, norm.data(), ns, act.seq, q, k, v, scores, attn.data() + r0 * qd);
-    s_o.accumulate(attn.data() + r0 * qd, rows);
+    sub.attn_input(act.x.data() + r0 * dim, rows, norm.data());
+    sub.attention_output(norm.data(), ns, act.seq, attn.data() + r0 * qd);
+    accumulate(s_o, orig, 1, attn.data() + r0 * qd, r0, rows);
   });
   compress(groups[1], s_o);
 
-  // {gate,up}: rms_norm of the residual stream after the compressed attention.
-  LinearStats s_gu(dim, flags);
+  LinearStats s_gu(dim, flags);  // the residual stream after the compressed attention
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
     norm.resize(size_t(rows * dim));
-    linear_forward(attn.data() + r0 * qd, rows, w.o, w.o_bias, norm.data());
-    add_inplace(act.x.data() + r0 * dim, norm.data(), rows * dim);
-    rms_norm(act.x.data() + r0 * dim, w.ffn_norm.f32(), norm.data(), rows, dim, eps);
-    s_gu.accumulate(norm.data(), rows);
+    sub.add_attention(attn.data() + r0 * qd, rows, act.x.data() + r0 * dim);
+    sub.mlp_input(act.x.data() + r0 * dim, rows, norm.data());
+    accumulate(s_gu, orig, 2, norm.data(), r0, rows);
   });
   compress(groups[2], s_gu);
 
-  // down: silu(gate)·up under the compressed gate/up.
-  LinearStats s_down(inter, flags);
+  LinearStats s_down(inter, flags);  // silu(gate)·up under the compressed gate/up
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
     norm.resize(size_t(rows * dim));
-    up.resize(size_t(rows * inter));
-    float* m = mlp.data() + r0 * inter;
-    rms_norm(act.x.data() + r0 * dim, w.ffn_norm.f32(), norm.data(), rows, dim, eps);
-    linear_forward(norm.data(), rows, w.gate, Tensor(), m);
-    linear_forward(norm.data(), rows, w.up, Tensor(), up.data());
-    silu_mul(m, up.data(), rows * inter);
-    s_down.accumulate(m, rows);
+    sub.mlp_input(act.x.data() + r0 * dim, rows, norm.data());
+    sub.mlp_hidden(norm.data(), rows, mlp.data() + r0 * inter);
+    accumulate(s_down, orig, 3, mlp.data() + r0 * inter, r0, rows);
   });
   compress(groups[3], s_down);
 
-  // Block output with the compressed down_proj.
-  for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
-    norm.resize(size_t(rows * dim));
-    linear_forward(mlp.data() + r0 * inter, rows, w.down, Tensor(), norm.data());
-    add_inplace(act.x.data() + r0 * dim, norm.data(), rows * dim);
+  for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {  // output with the compressed down_proj
+    sub.add_mlp(mlp.data() + r0 * inter, rows, act.x.data() + r0 * dim);
   });
 }
 
 void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
                      uint32_t flags, const GroupCompressor& compress) {
-  const ModelConfig& c = model.config();
-  const int64_t dim = c.hidden_size;
-  const auto& groups = block_linear_groups();
-  std::map<std::string, LinearStats> stats;  // by the first leaf of each group
-  std::map<std::string, std::string> group_of;
-  for (const auto& g : groups) {
-    for (const auto& leaf : g) group_of[leaf] = g.front();
-  }
-  BlockWorkspace ws;
-  std::vector<float> tmp;
-  const LinearHook hook = [&](const std::string& leaf, const float* x, int64_t rows, int64_t cols) {
-    const std::string& key = group_of.at(leaf);
-    if (leaf != key) return;  // the group shares one input: count it once
-    auto it = stats.try_emplace(key, cols, flags).first;
-    it->second.accumulate(x, rows);
-  };
-  for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
-    tmp.assign(act.x.begin() + r0 * dim, act.x.begin() + (r0 + rows) * dim);
-    block_forward(c, w, model.rope(), layer, tmp.data(), BatchShape{ns, act.seq, {}}, nullptr, ws, hook);
+  check_streams(act, flags);
+  const OrigInputs orig = capture_orig_inputs(model, layer, act);
+  SubLayers sub(model, w);
+  const int64_t dim = sub.dim(), qd = sub.q_dim(), inter = sub.inter();
+  LinearStats s_qkv(dim, flags), s_o(qd, flags), s_gu(dim, flags), s_down(inter, flags);
+  std::vector<float> x, norm, attn, mlp;
+  for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {  // one forward, original weights
+    x.assign(act.x.begin() + r0 * dim, act.x.begin() + (r0 + rows) * dim);
+    norm.resize(size_t(rows * dim));
+    attn.resize(size_t(rows * qd));
+    mlp.resize(size_t(rows * inter));
+    sub.attn_input(x.data(), rows, norm.data());
+    accumulate(s_qkv, orig, 0, norm.data(), r0, rows);
+    sub.attention_output(norm.data(), ns, act.seq, attn.data());
+    accumulate(s_o, orig, 1, attn.data(), r0, rows);
+    sub.add_attention(attn.data(), rows, x.data());
+    sub.mlp_input(x.data(), rows, norm.data());
+    accumulate(s_gu, orig, 2, norm.data(), r0, rows);
+    sub.mlp_hidden(norm.data(), rows, mlp.data());
+    accumulate(s_down, orig, 3, mlp.data(), r0, rows);  // down_proj's output is not needed
   });
-  for (const auto& g : groups) compress(g, stats.at(g.front()));
+  const auto& groups = block_linear_groups();
+  compress(groups[0], s_qkv);
+  compress(groups[1], s_o);
+  compress(groups[2], s_gu);
+  compress(groups[3], s_down);
+  BlockWorkspace ws;
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t) {
-    block_forward(c, w, model.rope(), layer, act.x.data() + r0 * dim, BatchShape{ns, act.seq, {}}, nullptr, ws);
+    block_forward(model.config(), w, model.rope(), layer, act.x.data() + r0 * dim, BatchShape{ns, act.seq, {}},
+                  nullptr, ws);
   });
 }
 

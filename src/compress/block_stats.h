@@ -1,6 +1,11 @@
 // Running one block over the calibration activations in batches, accumulating the statistics of its
 // linears. Two schedules (see pipeline.h): staged sub-layer by sub-layer, or one whole-block pass.
+//
+// Two activation streams: `x` is the input of the model compressed so far (X̃, the "shift" stream) and
+// always exists; `x_orig` is the original model's (X) and exists only when some linear's method needs
+// the cross term C = XᵀX̃ (kStatCross). The orig stream always runs the original weights.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,9 +23,11 @@ namespace lmp {
 using GroupCompressor = std::function<void(const std::vector<std::string>& leaves, const LinearStats& stats)>;
 
 struct CalibActivations {
-  std::vector<float> x;      // [n·seq, hidden]: the block's input, replaced by its output
-  int64_t n = 0, seq = 0;    // samples, tokens per sample
-  int64_t batch = 8;         // samples per batch
+  std::vector<float> x;       // [n·seq, hidden]: the block's input, replaced by its output
+  std::vector<float> x_orig;  // [n·seq, hidden] or empty: the original model's stream, advanced likewise
+  int64_t n = 0, seq = 0;     // samples, tokens per sample
+  int64_t batch = 8;          // samples per batch
+  bool tracks_orig() const { return !x_orig.empty(); }
 };
 
 // The four input groups of a block in sequential order: {q,k,v}, {o}, {gate,up}, {down}.
@@ -31,8 +38,9 @@ const std::vector<std::vector<std::string>>& block_linear_groups();
 void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
                       uint32_t flags, const GroupCompressor& compress);
 
-// "block" sequencing: statistics of every group from one forward with the original weights, then
-// compression of all groups, then x becomes the output of the compressed block.
+// "block" sequencing: statistics of every group from one forward with the original weights (which
+// stops at down_proj's input: its output is not needed), then compression of all groups, then x becomes
+// the output of the compressed block.
 void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
                      uint32_t flags, const GroupCompressor& compress);
 

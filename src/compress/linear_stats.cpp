@@ -9,23 +9,43 @@ namespace lmp {
 LinearStats::LinearStats(int64_t in_features, uint32_t flags) : in(in_features) {
   if (flags & kStatHessian) hessian.assign(size_t(in * in), 0.0);
   if (flags & kStatColNorms) col_sq.assign(size_t(in), 0.0);
+  if (flags & kStatCross) cross.assign(size_t(in * in), 0.0);
 }
 
-// Each batch's xᵀx is formed in f32 with BLAS (ssyrk) and added to the f64 total, so long sums stay
+namespace {
+
+// Each batch's product is formed in f32 with BLAS and added to the f64 total, so long sums stay
 // accurate while the heavy part runs at single-precision GEMM speed.
-void LinearStats::accumulate(const float* x, int64_t n) {
+void add_gram(const float* x, int64_t n, int64_t in, std::vector<double>& total) {
+  std::vector<float> batch(size_t(in * in), 0.0f);
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(in), int(n), 1.0f, x, int(in), 0.0f, batch.data(),
+              int(in));
+  for (int64_t i = 0; i < in; ++i)
+    for (int64_t j = i; j < in; ++j) {
+      const double v = double(batch[size_t(i * in + j)]);
+      total[size_t(i * in + j)] += v;
+      if (j != i) total[size_t(j * in + i)] += v;
+    }
+}
+
+// total += aᵀb for a, b [n, in].
+void add_cross(const float* a, const float* b, int64_t n, int64_t in, std::vector<double>& total) {
+  std::vector<float> batch(size_t(in * in), 0.0f);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(in), int(in), int(n), 1.0f, a, int(in), b, int(in),
+              0.0f, batch.data(), int(in));
+  for (size_t i = 0; i < batch.size(); ++i) total[i] += double(batch[i]);
+}
+
+}  // namespace
+
+void LinearStats::accumulate(const float* x, int64_t n, const float* orig) {
   if (n <= 0) return;
   rows += n;
-  if (!hessian.empty()) {
-    std::vector<float> batch(size_t(in * in), 0.0f);
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(in), int(n), 1.0f, x, int(in), 0.0f,
-                batch.data(), int(in));
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t j = i; j < in; ++j) {
-        const double v = double(batch[size_t(i * in + j)]);
-        hessian[size_t(i * in + j)] += v;
-        if (j != i) hessian[size_t(j * in + i)] += v;
-      }
+  if (!hessian.empty()) add_gram(x, n, in, hessian);
+  if (!cross.empty()) {
+    LMP_CHECK(orig != nullptr, "linear stats: the cross term X^T X~ needs the original model's input "
+              "(in = ", in, "), but none was given");
+    add_cross(orig, x, n, in, cross);
   }
   if (!col_sq.empty()) {
     for (int64_t r = 0; r < n; ++r) {
