@@ -133,10 +133,25 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
   const OrigInputs orig = capture_orig_inputs(model, layer, act);
   SubLayers sub(model, w);  // reads `w`, which `compress` updates group by group
   const int64_t dim = sub.dim(), qd = sub.q_dim(), inter = sub.inter(), N = act.n * act.seq;
+  const bool keep = act.keep_sublayer_outputs;
   const auto& groups = block_linear_groups();
   std::vector<float> norm;
-  std::vector<float> attn(size_t(N * qd));    // kept: needed again after o_proj is compressed
-  std::vector<float> mlp(size_t(N * inter));  // kept: needed again after down_proj is compressed
+  // Attention outputs and MLP hidden states: all rows when kept (each is needed again after the linear
+  // that reads it is compressed), else one batch, recomputed when needed again.
+  std::vector<float> attn(size_t((keep ? N : act.batch * act.seq) * qd));
+  std::vector<float> mlp(size_t((keep ? N : act.batch * act.seq) * inter));
+  const auto attn_at = [&](int64_t r0) { return attn.data() + (keep ? r0 : 0) * qd; };
+  const auto mlp_at = [&](int64_t r0) { return mlp.data() + (keep ? r0 : 0) * inter; };
+  const auto attention = [&](int64_t ns, int64_t r0, int64_t rows) {
+    norm.resize(size_t(rows * dim));
+    sub.attn_input(act.x.data() + r0 * dim, rows, norm.data());
+    sub.attention_output(norm.data(), ns, act.seq, attn_at(r0));
+  };
+  const auto mlp_hidden = [&](int64_t r0, int64_t rows) {
+    norm.resize(size_t(rows * dim));
+    sub.mlp_input(act.x.data() + r0 * dim, rows, norm.data());
+    sub.mlp_hidden(norm.data(), rows, mlp_at(r0));
+  };
 
   LinearStats s_qkv(dim, flags);
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
@@ -148,17 +163,16 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
 
   LinearStats s_o(qd, flags);  // attention output under the compressed q/k/v
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
-    norm.resize(size_t(rows * dim));
-    sub.attn_input(act.x.data() + r0 * dim, rows, norm.data());
-    sub.attention_output(norm.data(), ns, act.seq, attn.data() + r0 * qd);
-    accumulate(s_o, orig, 1, attn.data() + r0 * qd, r0, rows);
+    attention(ns, r0, rows);
+    accumulate(s_o, orig, 1, attn_at(r0), r0, rows);
   });
   compress(groups[1], s_o);
 
   LinearStats s_gu(dim, flags);  // the residual stream after the compressed attention
-  for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
+  for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
+    if (!keep) attention(ns, r0, rows);
+    sub.add_attention(attn_at(r0), rows, act.x.data() + r0 * dim);
     norm.resize(size_t(rows * dim));
-    sub.add_attention(attn.data() + r0 * qd, rows, act.x.data() + r0 * dim);
     sub.mlp_input(act.x.data() + r0 * dim, rows, norm.data());
     accumulate(s_gu, orig, 2, norm.data(), r0, rows);
   });
@@ -166,15 +180,14 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
 
   LinearStats s_down(inter, flags);  // silu(gate)·up under the compressed gate/up
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
-    norm.resize(size_t(rows * dim));
-    sub.mlp_input(act.x.data() + r0 * dim, rows, norm.data());
-    sub.mlp_hidden(norm.data(), rows, mlp.data() + r0 * inter);
-    accumulate(s_down, orig, 3, mlp.data() + r0 * inter, r0, rows);
+    mlp_hidden(r0, rows);
+    accumulate(s_down, orig, 3, mlp_at(r0), r0, rows);
   });
   compress(groups[3], s_down);
 
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {  // output with the compressed down_proj
-    sub.add_mlp(mlp.data() + r0 * inter, rows, act.x.data() + r0 * dim);
+    if (!keep) mlp_hidden(r0, rows);
+    sub.add_mlp(mlp_at(r0), rows, act.x.data() + r0 * dim);
   });
 }
 

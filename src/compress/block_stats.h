@@ -27,6 +27,10 @@ struct CalibActivations {
   std::vector<float> x_orig;  // [n·seq, hidden] or empty: the original model's stream, advanced likewise
   int64_t n = 0, seq = 0;     // samples, tokens per sample
   int64_t batch = 8;          // samples per batch
+  // "linear" sequencing keeps each row's attention output and MLP hidden state between the steps that
+  // use them ([rows, q_dim + intermediate] floats); false recomputes them instead (same values, about a
+  // third more forward work) when memory says no.
+  bool keep_sublayer_outputs = true;
   bool tracks_orig() const { return !x_orig.empty(); }
 };
 

@@ -145,6 +145,20 @@ TEST_F(BlockStats, WholeTakesEveryGroupFromTheOriginalWeights) {
   check(1, false);
 }
 
+TEST_F(BlockStats, RecomputingSubLayerOutputsGivesTheSameResults) {
+  CalibActivations low = act_;
+  low.keep_sublayer_outputs = false;
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    const BlockRun kept = run(*model_, layer, act_, true), recomputed = run(*model_, layer, low, true);
+    for (const auto& g : block_linear_groups()) {
+      EXPECT_EQ(kept.stats.at(g.front()).hessian, recomputed.stats.at(g.front()).hessian) << g.front();
+      EXPECT_EQ(kept.stats.at(g.front()).cross, recomputed.stats.at(g.front()).cross) << g.front();
+    }
+    EXPECT_EQ(act_.x, low.x) << "block " << layer;
+    EXPECT_EQ(act_.x_orig, low.x_orig) << "block " << layer;
+  }
+}
+
 TEST_F(BlockStats, CrossTermEqualsHessianWhileTheStreamsAgree) {
   const BlockRun r = run(*model_, 0, act_, true);
   const LinearStats& s = r.stats.at("self_attn.k_proj");  // block 0's first group: nothing compressed yet
