@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the bundled model (stories260K, GGUF): choose calibration data from the
 # bundled TinyStories pool with ZipCal, compress with GPTQ 4-bit per row (--group -1: the model's sizes
-# are 64 and 172), export an HF checkpoint, and compare before/after (size, bits/weight, perplexity, KLD).
+# are 64 and 172), export an HF checkpoint (with a tokenizer.json written from the GGUF vocabulary), and
+# compare before/after (size, bits/weight, perplexity, KLD). LMP_DEMO_OUT overrides the output folder.
 set -euo pipefail
 LMPRESS=${1:-build/lmpress}
 cd "$(dirname "$0")/.."
 MODEL=assets/stories260K/stories260K.gguf
 EVAL=assets/tinystories_eval.txt
 POOL=assets/tinystories_pool.txt
-OUT=out/demo
+OUT=${LMP_DEMO_OUT:-out/demo}
 mkdir -p "$OUT"
 
 echo "== 1. lmpress inspect $MODEL"
@@ -25,8 +26,8 @@ echo; echo "== 3. lmpress compress: GPTQ 4-bit, one group per row, act-order -> 
 
 echo; echo "== 4. lmpress eval: before and after on $EVAL (ctx 256)"
 "$LMPRESS" eval "$MODEL" --text "$EVAL" --ctx 256 --json -q > "$OUT/eval_base.json"
-"$LMPRESS" eval "$OUT/stories260K-gptq-w4" --tokenizer "$MODEL" --kld-base "$MODEL" --text "$EVAL" --ctx 256 \
-  --json -q > "$OUT/eval_gptq.json"
+"$LMPRESS" eval "$OUT/stories260K-gptq-w4" --kld-base "$MODEL" --text "$EVAL" --ctx 256 --json -q \
+  > "$OUT/eval_gptq.json"
 
 python3 - "$OUT" "$MODEL" <<'PY'
 import json, os, sys
@@ -46,5 +47,4 @@ print(f"\ncompression took {c['seconds']:.2f} s; HF checkpoint in {out}/stories2
 PY
 
 echo; echo "== 5. lmpress generate from the compressed model (greedy)"
-"$LMPRESS" generate "$OUT/stories260K-gptq-w4" --tokenizer "$MODEL" --prompt "Once upon a time" --temperature 0 \
-  --max-tokens 48
+"$LMPRESS" generate "$OUT/stories260K-gptq-w4" --prompt "Once upon a time" --temperature 0 --max-tokens 48

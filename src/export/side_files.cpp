@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "export/hf_tokenizer_json.h"
 
 namespace fs = std::filesystem;
 
@@ -45,6 +46,8 @@ nlohmann::json export_config(const Checkpoint& input, const std::string& torch_d
 }
 
 void copy_tokenizer_files(const Checkpoint& input, const std::string& dir, const std::string& who) {
+  if (input.tokenizer_source().kind == TokenizerSource::Kind::Spm)
+    return write_spm_tokenizer_files(input.tokenizer_source().spm, dir, who);
   if (input.format() != CheckpointFormat::HF) return;
   const fs::path src(input.path());
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "tokenizer.model", "generation_config.json",
