@@ -86,7 +86,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--text-field", a->text_field, "Field of .jsonl records holding the text")->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer,
                   "llama2.c models: the tokenizer .bin (default: tok*.bin beside); other models: a tokenizer.json "
-                  "or a model whose tokenizer to use (e.g. for an HF export of a GGUF model)");
+                  "or a model whose tokenizer to use (e.g. a model directory that has none)");
   cmd->add_flag("--llamacpp", a->llamacpp,
                 "llama.cpp-comparable scoring: each window starts with BOS, only its second half is scored");
   cmd->add_flag("--json", a->json, "Print a JSON object on stdout");
