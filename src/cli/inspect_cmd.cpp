@@ -1,4 +1,5 @@
-// lmpress inspect MODEL: architecture, dimensions, parameter counts per tensor kind, dtypes, tokenizer.
+// lmpress inspect MODEL: architecture, dimensions, parameter counts per tensor kind, dtypes (or the
+// packing of GPTQ linears), the quantization of a GPTQ checkpoint, tokenizer.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -45,12 +46,15 @@ nlohmann::json describe(const Checkpoint& ck, const Tokenizer* tok, bool with_te
     const TensorInfo& ti = ck.info(name);
     const int64_t n = shape_numel(ti.shape);
     by_kind[tensor_kind(name)] += n;
-    by_dtype[std::string(dtype_name(ti.dtype))] += n;
+    const std::string packing = ck.packing(name);
+    const std::string stored = packing.empty() ? std::string(dtype_name(ti.dtype)) : packing;
+    by_dtype[stored] += n;
     total += n;
     if (with_tensors)
-      j["tensors"].push_back({{"name", name}, {"dtype", dtype_name(ti.dtype)}, {"shape", ti.shape},
+      j["tensors"].push_back({{"name", name}, {"dtype", stored}, {"shape", ti.shape},
                               {"file_name", ti.file_name}});
   }
+  if (ck.metadata().count("quantization")) j["quantization"] = ck.metadata().at("quantization");
   j["parameters"] = by_kind;
   j["parameters"]["total"] = total;
   j["parameters_by_dtype"] = by_dtype;
@@ -63,6 +67,7 @@ void print_human(const nlohmann::json& j) {
   std::printf("%s  (%s, %s)\n", j["path"].get<std::string>().c_str(), j["format"].get<std::string>().c_str(),
               j["architecture"].get<std::string>().c_str());
   for (const auto& [k, v] : j["config"].items()) std::printf("  %-24s %s\n", k.c_str(), v.dump().c_str());
+  if (j.contains("quantization")) std::printf("quantization  %s\n", j["quantization"].get<std::string>().c_str());
   std::printf("parameters\n");
   for (const auto& [k, v] : j["parameters"].items())
     std::printf("  %-24s %12lld  (%.2f M)\n", k.c_str(), (long long)v.get<int64_t>(), v.get<double>() / 1e6);

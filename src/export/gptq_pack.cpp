@@ -1,48 +1,39 @@
 // GPTQ checkpoint packing (AutoGPTQ's `pack` layout, `checkpoint_format: gptq`): qweight int32
 // [in·bits/32, out], qzeros int32 [n_groups, out·bits/32] holding zero − 1, scales f16 [n_groups, out],
-// g_idx int32 [in]. Only bit widths that divide 32 (2, 4, 8); zero − 1 is masked to `bits` bits.
+// g_idx int32 [in]. The bit layout and the zero − 1 convention are io/gptq_bits.h (shared with the reader).
 #include "export/gptq_pack.h"
 
 #include <cmath>
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "io/gptq_bits.h"
 
 namespace lmp {
 
 namespace {
 
 void check_layout(const std::string& name, int bits, int64_t in, int64_t out) {
-  LMP_CHECK(bits == 2 || bits == 4 || bits == 8, "gptq_pack: ", name,
+  LMP_CHECK(gptq_bits_supported(bits), "gptq_pack: ", name,
             ": bits must be 2, 4 or 8 for the GPTQ format, found ", bits);
-  const int64_t per = 32 / bits;
+  const int64_t per = gptq_per_word(bits);
   LMP_CHECK(in % per == 0, "gptq_pack: ", name, ": input size must be a multiple of ", per, " for ",
             bits, "-bit GPTQ, found ", in);
   LMP_CHECK(out % per == 0, "gptq_pack: ", name, ": output size must be a multiple of ", per, " for ",
             bits, "-bit GPTQ, found ", out);
 }
 
-// dst[k, c] (row-major, `cols` columns) |= v << ((i mod per)·bits) for value v at row index i.
-void pack_value(int32_t* dst, int64_t row, int64_t cols, int64_t c, int shift, uint32_t v) {
-  uint32_t& word = reinterpret_cast<uint32_t&>(dst[row * cols + c]);
-  word |= v << shift;
-}
-
-uint32_t unpack_value(const int32_t* src, int64_t row, int64_t cols, int64_t c, int shift, uint32_t mask) {
-  return (uint32_t(src[row * cols + c]) >> shift) & mask;
-}
-
 void pack_codes(const QuantGrid& g, int32_t* qw) {
-  const int64_t out = g.codes.dim(0), in = g.codes.dim(1), per = 32 / g.bits;
+  const int64_t out = g.codes.dim(0), in = g.codes.dim(1);
   const uint8_t* codes = static_cast<const uint8_t*>(g.codes.data());
   for (int64_t j = 0; j < in; ++j)
     for (int64_t r = 0; r < out; ++r)
-      pack_value(qw, j / per, out, r, int(j % per) * g.bits, codes[r * in + j]);
+      gptq_put_code(qw, g.bits, out, j, r, codes[r * in + j]);
 }
 
 void pack_params(const std::string& name, const QuantGrid& g, int32_t* qz, uint16_t* sc) {
-  const int64_t out = g.codes.dim(0), ng = g.n_groups(), per = 32 / g.bits;
-  const uint32_t mask = (1u << g.bits) - 1;
+  const int64_t out = g.codes.dim(0), ng = g.n_groups();
+  const uint32_t mask = gptq_field_mask(g.bits);
   for (int64_t r = 0; r < out; ++r)
     for (int64_t k = 0; k < ng; ++k) {
       const float s = g.scales.f32()[r * ng + k], z = g.zeros.f32()[r * ng + k];
@@ -51,7 +42,7 @@ void pack_params(const std::string& name, const QuantGrid& g, int32_t* qz, uint1
                 " is not exactly an f16 (quantize with f16 scales)");
       LMP_CHECK(z >= 0 && z <= float(mask) && z == std::floor(z), "gptq_pack: ", name, ": zero [", r, ", ",
                 k, "] = ", z, ", expected an integer in [0, ", mask, "]");
-      pack_value(qz, k, out / per, r / per, int(r % per) * g.bits, (uint32_t(z) - 1u) & mask);
+      gptq_put_zero_field(qz, g.bits, out, k, r, gptq_v1_field_of_zero(uint32_t(z), g.bits));
     }
 }
 
@@ -62,7 +53,7 @@ GptqPacked gptq_pack(const std::string& name, const QuantGrid& g) {
   check_layout(name, g.bits, in, out);
   LMP_CHECK(int64_t(g.g_idx.size()) == in, "gptq_pack: ", name, ": g_idx has ", g.g_idx.size(),
             " entries, expected ", in);
-  const int64_t per = 32 / g.bits;
+  const int64_t per = gptq_per_word(g.bits);
   GptqPacked p;
   p.bits = g.bits;
   p.group = g.group;
@@ -82,7 +73,8 @@ QuantGrid gptq_unpack(const std::string& name, const GptqPacked& p, bool sym) {
   LMP_CHECK(p.qweight.dtype() == DType::I32 && p.qweight.ndim() == 2 && p.scales.dtype() == DType::F16 &&
                 p.scales.ndim() == 2 && p.qzeros.dtype() == DType::I32 && p.g_idx.dtype() == DType::I32,
             "gptq_unpack: ", name, ": expected qweight/qzeros/g_idx I32 and scales F16");
-  const int64_t per = 32 / p.bits, out = p.qweight.dim(1), in = p.qweight.dim(0) * per;
+  LMP_CHECK(gptq_bits_supported(p.bits), "gptq_unpack: ", name, ": bits must be 2, 4 or 8, found ", p.bits);
+  const int64_t per = gptq_per_word(p.bits), out = p.qweight.dim(1), in = p.qweight.dim(0) * per;
   const int64_t ng = p.scales.dim(0);
   check_layout(name, p.bits, in, out);
   LMP_CHECK(p.scales.dim(1) == out && p.qzeros.shape() == Shape({ng, out / per}) && p.g_idx.numel() == in,
@@ -96,19 +88,17 @@ QuantGrid gptq_unpack(const std::string& name, const GptqPacked& p, bool sym) {
   g.codes = Tensor::zeros(DType::U8, {out, in});
   g.scales = Tensor::zeros(DType::F32, {out, ng});
   g.zeros = Tensor::zeros(DType::F32, {out, ng});
-  const uint32_t mask = (1u << p.bits) - 1;
   const int32_t* qw = static_cast<const int32_t*>(p.qweight.data());
   uint8_t* codes = static_cast<uint8_t*>(g.codes.mutable_data());
   for (int64_t j = 0; j < in; ++j)
     for (int64_t r = 0; r < out; ++r)
-      codes[r * in + j] = uint8_t(unpack_value(qw, j / per, out, r, int(j % per) * p.bits, mask));
+      codes[r * in + j] = uint8_t(gptq_code(qw, p.bits, out, j, r));
   const int32_t* qz = static_cast<const int32_t*>(p.qzeros.data());
   const uint16_t* sc = static_cast<const uint16_t*>(p.scales.data());
   for (int64_t k = 0; k < ng; ++k)
     for (int64_t r = 0; r < out; ++r) {
       g.scales.f32()[r * ng + k] = f16_to_f32(sc[k * out + r]);
-      const uint32_t z = unpack_value(qz, k, out / per, r / per, int(r % per) * p.bits, mask);
-      g.zeros.f32()[r * ng + k] = float((z + 1u) & mask);
+      g.zeros.f32()[r * ng + k] = float(gptq_v1_zero_of_field(gptq_zero_field(qz, p.bits, out, k, r), p.bits));
     }
   const int32_t* gi = static_cast<const int32_t*>(p.g_idx.data());
   g.g_idx.assign(gi, gi + in);

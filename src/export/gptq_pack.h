@@ -21,7 +21,8 @@ struct GptqPacked {
 // Packs a grid (bits 2, 4 or 8). `name` names the tensor in errors: bits the format cannot hold, in or
 // out not a multiple of 32/bits, a scale that is not exactly an f16 (quantize with scales_f16), a zero
 // outside [0, 2^bits − 1]. A zero of 0 is stored as 2^bits − 1 (the format's zero − 1 wraps): readers
-// that add 1 without wrapping (GPTQ v1 kernels) see 2^bits there; gptq_zero_underflows counts them.
+// that add 1 without wrapping (GPTQ v1 kernels) see 2^bits there, lmpress's reader 0 (io/gptq_bits.h);
+// gptq_zero_underflows counts them.
 GptqPacked gptq_pack(const std::string& name, const QuantGrid& grid);
 // The grid back: codes, scales (f16 → f32), zeros ((stored + 1) mod 2^bits), g_idx.
 QuantGrid gptq_unpack(const std::string& name, const GptqPacked& packed, bool sym);

@@ -103,15 +103,24 @@ std::vector<std::string> Checkpoint::tensor_names() const {
   return out;
 }
 
+std::string Checkpoint::packing(const std::string& name) const {
+  info(name);
+  const TensorEntry& e = impl_->tensors.at(name);
+  return e.derived ? e.derived->packing() : "";
+}
+
 Tensor Checkpoint::raw(const std::string& name) const {
   const TensorInfo& i = info(name);
   const TensorEntry& e = impl_->tensors.at(name);
+  LMP_CHECK(!e.derived, "checkpoint ", path_, ": ", printable(name), ": stored packed (", e.derived->packing(), " in ",
+            i.file_name, " and its companions); only its f32 values can be loaded");
   return Tensor::view(i.dtype, i.shape, e.data, e.owner);
 }
 
 Tensor Checkpoint::load_f32(const std::string& name) const {
   const TensorInfo& i = info(name);
   const TensorEntry& e = impl_->tensors.at(name);
+  if (e.derived) return e.derived->load_f32();
   LMP_CHECK(convertible_to_f32(i.dtype), "checkpoint ", path_, ": ", printable(name), ": dtype ", dtype_name(i.dtype),
             " cannot be converted to f32");
   Tensor out = Tensor::zeros(DType::F32, i.shape);

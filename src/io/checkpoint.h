@@ -58,7 +58,11 @@ class Checkpoint {
   bool has(const std::string& name) const;
   const TensorInfo& info(const std::string& name) const;  // throws naming the tensor if absent
   std::vector<std::string> tensor_names() const;           // sorted canonical names
-  // The stored bytes, unconverted (a view into the mapped file), with the canonical shape.
+  // How a tensor stored across several is packed ("gptq 4-bit" for a GPTQ linear, whose info() then
+  // gives the dtype, file and offset of its qweight and the bytes of all its parts); "" otherwise.
+  std::string packing(const std::string& name) const;
+  // The stored bytes, unconverted (a view into the mapped file), with the canonical shape. Throws for
+  // packed tensors, which have no such bytes.
   Tensor raw(const std::string& name) const;
   // The tensor as f32 in canonical (HF) layout.
   Tensor load_f32(const std::string& name) const;

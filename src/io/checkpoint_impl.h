@@ -10,10 +10,20 @@
 
 namespace lmp {
 
+// A tensor assembled from several stored ones (a GPTQ-packed linear): it has no bytes of its own to
+// view, only a way to produce f32 values when asked.
+class DerivedTensor {
+ public:
+  virtual ~DerivedTensor() = default;
+  virtual Tensor load_f32() const = 0;  // canonical shape, f32
+  virtual std::string packing() const = 0;  // "gptq 4-bit": for inspect and messages
+};
+
 struct TensorEntry {
   TensorInfo info;
   const uint8_t* data = nullptr;              // into owner's mapping
   std::shared_ptr<const MappedFile> owner;
+  std::shared_ptr<const DerivedTensor> derived;  // set: served by derived->load_f32(), raw() refused
 };
 
 struct LoadedCheckpoint {

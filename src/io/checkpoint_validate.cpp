@@ -1,5 +1,6 @@
 #include "io/checkpoint_validate.h"
 
+#include <filesystem>
 #include <vector>
 
 #include "core/error.h"
@@ -49,13 +50,21 @@ std::vector<Expected> top_level_tensors(const ModelConfig& c, const std::string&
   return out;
 }
 
+// " (gptq 4-bit: X.qweight in SHARD)" for a packed tensor, "" otherwise.
+std::string packed_origin(const TensorEntry& e) {
+  if (!e.derived) return "";
+  const TensorInfo& t = e.info;
+  const std::string shard = std::filesystem::path(t.file).filename().string();
+  return " (" + e.derived->packing() + ": " + t.file_name + " in " + shard + ")";
+}
+
 void check(const LoadedCheckpoint& c, const std::string& path, const Expected& e) {
   auto it = c.tensors.find(e.name);
   LMP_CHECK(it != c.tensors.end(), "checkpoint ", path, ": missing tensor ", e.name, " (", e.reason, ")");
   const TensorInfo& t = it->second.info;
   LMP_CHECK(t.shape == e.shape, "checkpoint ", path, ": ", e.name, ": expected shape ", shape_str(e.shape),
-            ", found ", shape_str(t.shape));
-  LMP_CHECK(convertible_to_f32(t.dtype), "checkpoint ", path, ": ", e.name,
+            ", found ", shape_str(t.shape), packed_origin(it->second));
+  LMP_CHECK(it->second.derived || convertible_to_f32(t.dtype), "checkpoint ", path, ": ", e.name,
             ": expected a float or Q8_0/Q4_0 dtype, found ", dtype_name(t.dtype));
 }
 

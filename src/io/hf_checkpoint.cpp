@@ -3,10 +3,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "io/gptq_checkpoint.h"
+#include "io/gptq_config.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "io/printable.h"
@@ -98,9 +101,12 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
               ": no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)");
     add_shard(c, read_safetensors(single.string()));
   }
+  const std::optional<GptqConfig> quant = read_gptq_config(dir_str);
+  const int64_t packed = quant ? attach_gptq_linears(c, *quant, dir_str) : 0;
   for (const auto& [name, entry] : c.tensors)
-    LMP_CHECK(name.size() < 8 || name.compare(name.size() - 8, 8, ".qweight") != 0, "checkpoint ", dir_str, ": ", name,
-              ": GPTQ-packed checkpoints cannot be evaluated yet (export --format hf to evaluate)");
+    LMP_CHECK(name.size() < 8 || name.compare(name.size() - 8, 8, ".qweight") != 0, "checkpoint ", dir_str, ": ",
+              printable(name),
+              ": a packed tensor, but config.json has no quantization_config (expected quant_method gptq)");
   if (is_file(dir / "tokenizer.json")) {
     c.tokenizer.kind = TokenizerSource::Kind::HfJson;
     c.tokenizer.json_path = (dir / "tokenizer.json").string();
@@ -109,6 +115,7 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
   c.metadata = config_metadata(c.config);
   c.metadata["shards"] = std::to_string(shards);
   c.metadata["tokenizer"] = c.tokenizer.kind == TokenizerSource::Kind::HfJson ? "tokenizer.json" : "none";
+  if (packed > 0) c.metadata["quantization"] = quant->describe();
   return c;
 }
 
