@@ -1,12 +1,14 @@
-// lmpress compress MODEL -o OUT --method M --calib FILE: block-by-block compression, then export.
+// lmpress compress MODEL -o OUT (--method M | --recipe FILE) --calib FILE: block-by-block compression,
+// then export. `--method` and its flags are the one-stage recipe (compress/recipe.h).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "calib/calib_set.h"
 #include "cli/commands.h"
 #include "compress/pipeline.h"
-#include "compress/registry.h"
+#include "compress/recipe.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "export/gguf_writer.h"
@@ -18,9 +20,11 @@ namespace lmp::cli {
 namespace {
 struct CompressArgs {
   CommonOptions common;
-  std::string model, out, calib, format = "hf", dtype, sequential, nm, tokenizer, gguf_type = "f16";
+  std::string model, out, calib, format = "hf", dtype, sequential, nm, tokenizer, gguf_type = "f16", recipe_file;
   std::vector<std::string> ignore;
   MethodSpec spec;
+  CLI::Option* method_opt = nullptr;
+  std::vector<CLI::Option*> spec_opts;  // the flags that set `spec`: --method only
   int64_t batch_samples = 8;
   bool json = false, force = false;
 };
@@ -46,64 +50,136 @@ struct Export {
   void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
 };
 
-// Format-specific flags, before the model is opened: GPTQ packs f16 scales, so the quantizers round
-// their scales to f16 first (unpacking then gives exactly the method's values); likewise for Q8_0/Q4_0
-// GGUF blocks, whose d is an f16.
-void check_format(CompressArgs& a) {
-  LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf", "compress: --format must be hf, gptq or gguf, found '",
-            a.format, "'");
-  const bool grid = a.spec.method == "rtn" || a.spec.method == "gptq";
-  if (a.format == "gptq") {
-    LMP_CHECK(grid, "compress: --format gptq needs --method rtn or gptq (", a.spec.method,
-              " does not produce an integer grid)");
-    LMP_CHECK(a.spec.bits == 2 || a.spec.bits == 4 || a.spec.bits == 8, "compress: --format gptq holds 2, 4 or 8 bits, found --bits ",
-              a.spec.bits);
-    LMP_CHECK(a.ignore.empty(), "compress: --ignore cannot be used with --format gptq (every linear is packed)");
-    a.spec.scales_f16 = true;
+// The recipe of the run: --recipe FILE, or the one-stage recipe of --method and its flags; --sequential
+// and --ignore apply to either.
+Recipe make_recipe(CompressArgs& a) {
+  const bool file = !a.recipe_file.empty(), method = a.method_opt->count() > 0;
+  LMP_CHECK(!(file && method), "compress: --method and --recipe are exclusive: give the methods in the recipe "
+            "file, or --method without --recipe");
+  LMP_CHECK(file || method, "compress: give --method M (rtn, nf4, gptq, magnitude, wanda, sparsegpt) or "
+            "--recipe FILE (docs/compression.md, \"Recipes\")");
+  for (const CLI::Option* o : a.spec_opts)
+    LMP_CHECK(!file || o->count() == 0, "compress: ", o->get_name(), " sets a --method field and cannot be used "
+              "with --recipe: set it in ", a.recipe_file);
+  Recipe r;
+  if (file) {
+    r = load_recipe(a.recipe_file);
+  } else {
+    parse_nm(a.nm, a.spec);
+    r = recipe_from_method(a.spec);
   }
-  if (a.format == "gguf") {
-    const GgmlType t = parse_gguf_type(a.gguf_type);
-    if (grid && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0)) a.spec.scales_f16 = true;
-  }
+  if (!a.sequential.empty()) r.sequential = a.sequential;
+  add_ignore(r, a.ignore);
+  return r;
 }
 
-Export make_export(const CompressArgs& a, const Checkpoint& ck) {
+bool is_grid_method(const std::string& m) { return m == "rtn" || m == "gptq"; }
+
+// Format-specific checks and flags, before the model is opened: GPTQ packs f16 scales, so the quantizers
+// round their scales to f16 first (unpacking then gives exactly the method's values); likewise for
+// Q8_0/Q4_0 GGUF blocks, whose d is an f16.
+void check_format(const CompressArgs& a, Recipe& r) {
+  LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf", "compress: --format must be hf, gptq or gguf, found '",
+            a.format, "'");
+  const MethodSpec& last = r.stages.back();
+  if (a.format == "gptq") {
+    if (r.source.empty()) {
+      LMP_CHECK(is_grid_method(last.method), "compress: --format gptq needs --method rtn or gptq (", last.method,
+                " does not produce an integer grid)");
+      LMP_CHECK(last.bits == 2 || last.bits == 4 || last.bits == 8,
+                "compress: --format gptq holds 2, 4 or 8 bits, found --bits ", last.bits);
+    }
+    LMP_CHECK(is_grid_method(last.method), "compress: --format gptq needs rtn or gptq as the last stage: ",
+              r.source, ": stages: ", last.method, " (the last of ", chain_name(r.stages),
+              ") does not produce an integer grid");
+  }
+  const bool f16_grids = a.format == "gptq" || (a.format == "gguf" && (parse_gguf_type(a.gguf_type) == GgmlType::Q4_0 ||
+                                                                      parse_gguf_type(a.gguf_type) == GgmlType::Q8_0));
+  if (f16_grids)
+    for_each_stage(r, [](MethodSpec& s) { s.scales_f16 = s.scales_f16 || is_grid_method(s.method); });
+}
+
+// Where the chain of `name` comes from, for messages: "stages", "overrides[1]", "--ignore".
+std::string chain_origin(const Recipe& r, const std::string& name) {
+  const int i = match_override(r, name);
+  return i < 0 ? (r.source.empty() ? std::string("--method") : r.source + ": stages")
+               : (r.source.empty() ? "" : r.source + ": ") + r.overrides[size_t(i)].origin;
+}
+
+std::string grid_str(const MethodSpec& s) {
+  return std::to_string(s.bits) + " bits, group " + std::to_string(s.group) + (s.sym ? ", sym" : ", asym");
+}
+
+// --format gptq, once the model's linears are known: every linear ends on a grid of one bits/group/sym.
+// Returns the spec the writer describes in quantization_config (the first linear's last stage).
+MethodSpec gptq_export_spec(const Recipe& r, const ModelConfig& c) {
+  std::optional<MethodSpec> first;
+  std::string first_name;
+  for (int64_t b = 0; b < c.num_layers; ++b)
+    for (const std::string& leaf : names::block_linears()) {
+      const std::string name = names::layer(b, leaf + ".weight");
+      const std::vector<MethodSpec>* st = stages_for(r, name);
+      LMP_CHECK(st, "compress: --format gptq packs every linear, but ", name, " is skipped (", chain_origin(r, name), ")");
+      const MethodSpec& last = st->back();
+      LMP_CHECK(is_grid_method(last.method), "compress: --format gptq needs an integer grid for every linear: ", name,
+                " ends with ", last.method, " (", chain_origin(r, name), ")");
+      if (!first) {
+        first = last;
+        first_name = name;
+        continue;
+      }
+      LMP_CHECK(last.bits == first->bits && last.group == first->group && last.sym == first->sym,
+                "compress: --format gptq needs one bits/group/sym for every linear: ", name, " has ", grid_str(last),
+                " (", chain_origin(r, name), "), ", first_name, " has ", grid_str(*first));
+    }
+  LMP_CHECK(first.has_value(), "compress: --format gptq: the model has no block linears");
+  return *first;
+}
+
+Export make_export(const CompressArgs& a, const Checkpoint& ck, const Recipe& r) {
   Export e;
-  if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, a.spec, a.force);
+  if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, gptq_export_spec(r, ck.config()), a.force);
   else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force);
   else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force);
   return e;
 }
 
+nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const PipelineReport& r) {
+  nlohmann::json stages = nlohmann::json::array(), overrides = nlohmann::json::array();
+  for (const MethodSpec& s : recipe.stages) stages.push_back(stage_json(s));
+  for (const OverrideReport& o : r.overrides)
+    overrides.push_back({{"origin", o.origin}, {"match", o.match}, {"chain", o.chain}, {"linears", o.linears}});
+  return {{"method", r.method}, {"stages", stages}, {"overrides", overrides},
+          {"recipe", recipe.source.empty() ? nlohmann::json() : nlohmann::json(recipe.source)},
+          {"sequential", r.sequential}, {"bpw_codes", r.bpw_codes}, {"bpw_total", r.bpw_total},
+          {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
+          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format}};
+}
+
 int run_compress(CompressArgs& a) {
   apply_common_options(a.common);
-  parse_nm(a.nm, a.spec);
-  check_format(a);
-  make_method(a.spec);  // validates the flags before any work
+  Recipe recipe = make_recipe(a);
+  check_format(a, recipe);
+  const uint32_t needs = check_recipe(recipe);  // builds every chain: errors before any work
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
   Model model = Model::open(a.model, oo);
-  const bool needs_calib = a.spec.method != "rtn" && a.spec.method != "nf4" && a.spec.method != "magnitude";
-  LMP_CHECK(!a.calib.empty() || !needs_calib, "compress: --method ", a.spec.method,
+  LMP_CHECK(!a.calib.empty() || needs == 0, "compress: ",
+            recipe.source.empty() ? "--method " + chain_name(recipe.stages)
+                                  : recipe.source + " (" + chain_name(recipe.stages) + ")",
             " needs calibration data: give --calib FILE (from `lmpress select`)");
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};
-  Export writer = make_export(a, model.checkpoint());
+  Export writer = make_export(a, model.checkpoint(), recipe);
   PipelineOptions po;
-  po.spec = a.spec;
-  po.sequential = a.sequential;
-  po.ignore = a.ignore;
+  po.recipe = recipe;
   po.batch_samples = a.batch_samples;
   const PipelineReport r = compress_model(model, calib.input_ids, calib.n, calib.seq, po,
                                           [&](const CompressedBlock& b) { writer.add_block(b); });
   writer.finish();
   if (a.json) {
-    const nlohmann::json j = {{"method", r.method}, {"sequential", r.sequential}, {"bpw_codes", r.bpw_codes},
-                              {"bpw_total", r.bpw_total}, {"sparsity", r.sparsity}, {"linears", r.linears},
-                              {"ignored", r.ignored}, {"params", r.params}, {"seconds", r.seconds},
-                              {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format}};
-    std::printf("%s\n", j.dump(1).c_str());
+    std::printf("%s\n", json_report(a, recipe, r).dump(1).c_str());
   } else {
     std::printf("compressed %lld linears (%lld params) with %s in %.1f s: %.3f bits/weight (codes), %.3f total, "
                 "sparsity %.3f -> %s\n",
@@ -120,34 +196,51 @@ Runner add_compress_command(CLI::App& app) {
                                                  "block by block, and export the result");
   cmd->add_option("model", a->model, "Model: HF directory, .gguf, or llama2.c .bin")->required();
   cmd->add_option("-o,--output", a->out, "Output directory")->required();
-  cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | magnitude | wanda | sparsegpt")->required();
+  a->method_opt = cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | magnitude | wanda | sparsegpt "
+                                  "(or --recipe)");
+  cmd->add_option("--recipe", a->recipe_file, "JSON recipe: a chain of methods and per-layer overrides "
+                  "(instead of --method and its flags; see below)");
   cmd->add_option("--calib", a->calib, "Calibration set (safetensors input_ids [N, L], from `lmpress select`)");
   cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file)")
       ->capture_default_str();
   cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0")
       ->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "hf export dtype: bf16 | f16 | f32 (default: the input's)");
-  cmd->add_option("--bits", a->spec.bits, "Quantization bits (2-8)")->capture_default_str();
-  cmd->add_option("--group", a->spec.group, "Columns per quantization group; -1 = one group per row")
-      ->capture_default_str();
-  cmd->add_flag("--sym", a->spec.sym, "Symmetric quantization grid (default: asymmetric min-max incl. 0)");
-  cmd->add_flag("--act-order", a->spec.act_order, "GPTQ: quantize columns by decreasing Hessian diagonal");
-  cmd->add_flag("--static-groups", a->spec.static_groups, "GPTQ: group grids fixed up front from the original weights");
-  cmd->add_option("--damp", a->spec.damp, "GPTQ/SparseGPT: dampening, fraction of the mean Hessian diagonal")
-      ->capture_default_str();
-  cmd->add_option("--block-size", a->spec.block_size, "GPTQ/SparseGPT: lazy-update block")->capture_default_str();
-  cmd->add_option("--sparsity", a->spec.sparsity, "Pruning: unstructured fraction of zeros in (0, 1)");
-  cmd->add_option("--nm", a->nm, "Pruning: N:M structured sparsity, N of every M consecutive weights zeroed (2:4)");
-  cmd->add_flag("--double-quant", a->spec.double_quant, "NF4: quantize the absmax scales too");
+  a->spec_opts = {
+      cmd->add_option("--bits", a->spec.bits, "Quantization bits (2-8)")->capture_default_str(),
+      cmd->add_option("--group", a->spec.group, "Columns per quantization group; -1 = one group per row")
+          ->capture_default_str(),
+      cmd->add_flag("--sym", a->spec.sym, "Symmetric quantization grid (default: asymmetric min-max incl. 0)"),
+      cmd->add_flag("--act-order", a->spec.act_order, "GPTQ: quantize columns by decreasing Hessian diagonal"),
+      cmd->add_flag("--static-groups", a->spec.static_groups, "GPTQ: group grids fixed up front from the original weights"),
+      cmd->add_option("--damp", a->spec.damp, "GPTQ/SparseGPT: dampening, fraction of the mean Hessian diagonal")
+          ->capture_default_str(),
+      cmd->add_option("--block-size", a->spec.block_size, "GPTQ/SparseGPT: lazy-update block")->capture_default_str(),
+      cmd->add_option("--sparsity", a->spec.sparsity, "Pruning: unstructured fraction of zeros in (0, 1)"),
+      cmd->add_option("--nm", a->nm, "Pruning: N:M structured sparsity, N of every M consecutive weights zeroed (2:4)"),
+      cmd->add_flag("--double-quant", a->spec.double_quant, "NF4: quantize the absmax scales too"),
+  };
   cmd->add_option("--sequential", a->sequential,
                   "linear: sub-layer by sub-layer ({q,k,v} > o > {gate,up} > down); block: all linears from one "
-                  "forward (default: linear for quantizers, block for pruners)");
-  cmd->add_option("--ignore", a->ignore, "Skip linears whose canonical name matches this regex (repeatable)");
+                  "forward (default: block when the first stage prunes, else linear; replaces a recipe's)");
+  cmd->add_option("--ignore", a->ignore, "Skip linears whose canonical name matches this regex (repeatable; with --recipe, added "
+                  "after its overrides)");
   cmd->add_option("--batch-samples", a->batch_samples, "Calibration samples per forward batch")->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "llama2.c models: tokenizer .bin (default: tok*.bin beside)");
   cmd->add_flag("--force", a->force, "Replace the output directory if it exists");
   cmd->add_flag("--json", a->json, "Print a JSON report");
   add_common_options(*cmd, a->common);
+  cmd->footer(
+      "Recipes (--recipe FILE): a JSON object\n"
+      "  {\"stages\": [{\"method\": \"sparsegpt\", \"sparsity\": 0.5}, {\"method\": \"gptq\", \"bits\": 4}],\n"
+      "   \"sequential\": \"block\",\n"
+      "   \"overrides\": [{\"match\": \"mlp\\\\.down_proj\", \"set\": {\"bits\": 8}},\n"
+      "                 {\"match\": \"layers\\\\.0\\\\.\", \"skip\": true}]}\n"
+      "Each stage compresses what the one before produced (a quantizer after a pruner keeps the zeros).\n"
+      "An override's `match` is a regex searched in names like model.layers.3.mlp.down_proj.weight; it either\n"
+      "sets fields (\"set\"), replaces the chain (\"stages\") or keeps the linear (\"skip\"); the last\n"
+      "override that matches a linear decides. Fields, rules and examples: docs/compression.md (\"Recipes\")\n"
+      "and examples/recipes/.");
   return [a] { return run_compress(*a); };
 }
 

@@ -10,6 +10,7 @@
 //             in total.
 //  Codebook   codes = log2(codebook size) (4 for NF4); total adds one f32 absmax per block (32 / 64), or,
 //             double-quantized, one 8-bit code per block + one f32 per 256 blocks + the f32 offset.
+//             Sparse-then-NF4: codes = log2(size) · kept + the 1-bit mask in total, as for grids.
 #include "compress/compressed_linear.h"
 
 #include <cmath>
@@ -17,6 +18,16 @@
 #include "compress/quant/quant_grid.h"
 
 namespace lmp {
+
+const char* kind_name(CompressedLinear::Kind kind) {
+  switch (kind) {
+    case CompressedLinear::Kind::Dense: return "dense";
+    case CompressedLinear::Kind::Quantized: return "quantized";
+    case CompressedLinear::Kind::Codebook: return "codebook";
+    case CompressedLinear::Kind::Sparse: return "sparse";
+  }
+  return "unknown";
+}
 
 // The fraction the mask prunes: weights a quantizer happens to round to 0 are not sparsity.
 double CompressedLinear::sparsity() const {
@@ -46,11 +57,11 @@ BitsPerWeight quant_bits(const QuantGrid& g, double kept) {
   return b;
 }
 
-BitsPerWeight codebook_bits(const CodebookGrid& g) {
+BitsPerWeight codebook_bits(const CodebookGrid& g, double kept) {
   const double n = double(g.codes.numel());
   const double n_absmax = double(g.absmax.numel());
   BitsPerWeight b;
-  b.codes = std::log2(double(g.codebook.size()));
+  b.codes = std::log2(double(g.codebook.size())) * kept;
   if (g.double_quant) {
     b.total = b.codes + (8.0 * n_absmax + 32.0 * double(g.absmax_scales.numel()) + 32.0) / n;
   } else {
@@ -68,7 +79,7 @@ BitsPerWeight bits_per_weight(const CompressedLinear& c) {
   if (c.quant) {
     b = quant_bits(*c.quant, kept);
   } else if (c.codebook) {
-    b = codebook_bits(*c.codebook);
+    b = codebook_bits(*c.codebook, kept);
   } else {
     b.codes = b.total = 32.0 * kept;
   }

@@ -41,13 +41,16 @@ struct CodebookGrid {
   Tensor absmax_scales;           // F32 [ceil(n_absmax / absmax_block)]
 };
 
+// `kind` is the representation of the last stage that produced it; a pruning stage before it leaves its
+// `mask` (sparse-then-quantized: Kind::Quantized with `quant` and `mask`, the pruned weights exactly 0
+// and their codes the grid's zero point; sparse-then-NF4: Kind::Codebook with `codebook` and `mask`).
 struct CompressedLinear {
   enum class Kind { Dense, Quantized, Codebook, Sparse };
   Kind kind = Kind::Dense;
   Tensor weight;                        // F32 [out, in]: the values the method produced
   std::optional<QuantGrid> quant;       // Kind::Quantized (also set for sparse-then-quantized)
-  std::optional<CodebookGrid> codebook; // Kind::Codebook
-  Tensor mask;                          // U8 [out, in], 1 = kept (Kind::Sparse); empty otherwise
+  std::optional<CodebookGrid> codebook; // Kind::Codebook (also set for sparse-then-NF4)
+  Tensor mask;                          // U8 [out, in], 1 = kept, when a pruning stage ran; empty otherwise
 
   const Tensor& materialize() const { return weight; }
   double sparsity() const;              // fraction pruned by `mask` (0 without a mask)
@@ -55,6 +58,9 @@ struct CompressedLinear {
 
 // Bits per weight of the stored representation of one linear (definitions in compressed_linear.cpp):
 // `codes`: bits of the stored values; `total`: values + scales/zeros (f16) + g_idx (i32) + masks (1 bit).
+// "dense", "quantized", "codebook", "sparse" (for messages and reports).
+const char* kind_name(CompressedLinear::Kind kind);
+
 struct BitsPerWeight {
   double codes = 32, total = 32;
 };

@@ -1,6 +1,17 @@
 // LinearMethod: one compression method for one linear layer. It declares the statistics it needs and
 // turns a weight plus those statistics into a CompressedLinear. Adding a method = one file in
 // compress/<family>/ + one line in compress/registry.cpp + tests.
+//
+// Chaining (recipes, compress/recipe.h): a chain of stages runs on one linear with one LinearStats (a
+// linear's own inputs do not change when its weights do). Stage 0 receives the dense weight, stage k+1
+// the CompressedLinear stage k produced, through compress_after(). A method declares what it can follow
+// (accepts) and what it produces (produces), so a chain is validated when it is built, before any model
+// work (compress/method_chain.h). The contract for a stage that follows another:
+//   - it keeps what it does not replace: a quantizer after a pruner keeps the mask (pruned weights stay
+//     exactly 0 and it returns the mask beside its grid);
+//   - the future low-rank stage (AA-SVD) accepts Dense (or Sparse) and produces its factors;
+//   - the future entropy stage (EntQuant) accepts Quantized and codes prev.quant->codes, leaving the grid
+//     and the mask as they are.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -11,7 +22,8 @@
 
 namespace lmp {
 
-// Every knob a method may read; methods ignore the ones that do not apply to them.
+// Every knob a method may read; methods ignore the ones that do not apply to them (the registry lists
+// which fields each method takes: method_fields()).
 struct MethodSpec {
   std::string method;          // rtn | nf4 | gptq | magnitude | wanda | sparsegpt
   int bits = 4;
@@ -30,12 +42,23 @@ struct MethodSpec {
 
 class LinearMethod {
  public:
+  using Kind = CompressedLinear::Kind;
   virtual ~LinearMethod() = default;
   virtual std::string name() const = 0;
   virtual uint32_t needs() const = 0;  // StatFlags
   // `weight` is f32 [out, in]; `name` is the canonical tensor name, for error messages.
   virtual CompressedLinear compress(const std::string& name, const Tensor& weight,
                                     const LinearStats& stats) const = 0;
+
+  // The representation compress() returns.
+  virtual Kind produces() const = 0;
+  // Whether this method can take the output of a stage that produced `prev` (default: Dense only, i.e.
+  // the method can only open a chain).
+  virtual bool accepts(Kind prev) const { return prev == Kind::Dense; }
+  // Compresses the output of the previous stage (a Dense `prev` holds the original weight). The default
+  // compresses a Dense prev with compress() and refuses anything else; methods that accept more override.
+  virtual CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
+                                          const LinearStats& stats) const;
 };
 
 }  // namespace lmp

@@ -3,20 +3,61 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <regex>
 
 #include "compress/block_stats.h"
-#include "compress/registry.h"
+#include "compress/method_chain.h"
 #include "core/error.h"
 #include "core/progress.h"
 
 namespace lmp {
 
-std::string default_sequential(const std::string& method) {
-  return (method == "magnitude" || method == "wanda" || method == "sparsegpt") ? "block" : "linear";
+Recipe pipeline_recipe(const PipelineOptions& opt) {
+  Recipe r = opt.recipe ? *opt.recipe : recipe_from_method(opt.spec);
+  if (!opt.sequential.empty()) r.sequential = opt.sequential;
+  add_ignore(r, opt.ignore);
+  return r;
 }
 
 namespace {
+
+// The chains of a recipe, built once (a --method recipe's errors are the methods' own messages); the
+// chain of a linear by its canonical name, nullptr when an override skips it.
+class RecipePlan {
+ public:
+  explicit RecipePlan(const Recipe& r)
+      : recipe_(r), base_(r.stages, r.source.empty() ? "" : r.source + ": stages") {
+    for (const RecipeOverride& o : r.overrides)
+      overrides_.push_back(o.skip ? nullptr
+                                  : std::make_unique<MethodChain>(
+                                        o.stages, r.source.empty() ? "" : r.source + ": " + o.origin + ".stages"));
+  }
+  const MethodChain& base() const { return base_; }
+  // `which`: the deciding override, or -1.
+  const MethodChain* chain_for(const std::string& name, int& which) const {
+    which = match_override(recipe_, name);
+    return which < 0 ? &base_ : overrides_[size_t(which)].get();
+  }
+  // Union of the statistics the chains of `leaves` of block b need.
+  uint32_t needs(int64_t b, const std::vector<std::string>& leaves) const {
+    uint32_t flags = 0;
+    int which = -1;
+    for (const std::string& leaf : leaves)
+      if (const MethodChain* c = chain_for(names::layer(b, leaf + ".weight"), which)) flags |= c->needs();
+    return flags;
+  }
+
+ private:
+  const Recipe& recipe_;
+  MethodChain base_;
+  std::vector<std::unique_ptr<MethodChain>> overrides_;
+};
+
+std::vector<OverrideReport> override_reports(const Recipe& r) {
+  std::vector<OverrideReport> out;
+  for (const RecipeOverride& o : r.overrides)
+    out.push_back({o.origin, o.match, o.skip ? "skip" : chain_name(o.stages), 0});
+  return out;
+}
 
 void check_finite(const std::string& what, const std::string& name, const float* p, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
@@ -66,18 +107,11 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   const ModelConfig& c = model.config();
   LMP_CHECK(n > 0 && seq > 0 && int64_t(ids.size()) == n * seq, "compress: calibration ids hold ",
             ids.size(), " tokens, expected ", n, " x ", seq);
-  const std::unique_ptr<LinearMethod> method = make_method(opt.spec);
-  const std::string sequential = opt.sequential.empty() ? default_sequential(opt.spec.method) : opt.sequential;
+  const Recipe recipe = pipeline_recipe(opt);
+  const RecipePlan plan(recipe);
+  const std::string sequential = recipe_sequential(recipe);
   LMP_CHECK(sequential == "linear" || sequential == "block", "compress: --sequential must be linear or block, found '",
             sequential, "'");
-  std::vector<std::regex> ignore;
-  for (const auto& pat : opt.ignore) {
-    try {
-      ignore.emplace_back(pat);
-    } catch (const std::regex_error& e) {
-      fail("compress: --ignore '", pat, "' is not a valid regular expression (", e.what(), ")");
-    }
-  }
   print_memory_plan(c, n, seq, sequential);
 
   CalibActivations act;
@@ -88,7 +122,10 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   model.embed(ids, act.x.data());
 
   Totals totals;
-  Progress progress("compress " + opt.spec.method, c.num_layers, "blocks");
+  std::vector<OverrideReport> overrides = override_reports(recipe);
+  std::vector<std::string> all_leaves;
+  for (const auto& group : block_linear_groups()) all_leaves.insert(all_leaves.end(), group.begin(), group.end());
+  Progress progress("compress " + plan.base().name(), c.num_layers, "blocks");
   for (int64_t b = 0; b < c.num_layers; ++b) {
     BlockWeights w = model.block(b);  // a copy we compress in place
     CompressedBlock out;
@@ -96,23 +133,26 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
     const GroupCompressor compress = [&](const std::vector<std::string>& leaves, const LinearStats& stats) {
       for (const std::string& leaf : leaves) {
         const std::string name = names::layer(b, leaf + ".weight");
-        bool skip = false;
-        for (const auto& re : ignore) skip = skip || std::regex_search(name, re);
-        if (skip) {
+        int which = -1;
+        const MethodChain* chain = plan.chain_for(name, which);
+        if (which >= 0) ++overrides[size_t(which)].linears;
+        if (!chain) {
           ++totals.ignored;
           continue;
         }
         Tensor& weight = w.linear(leaf);
         check_finite("weight", name, weight.f32(), weight.numel());
         check_stats(name, stats);
-        CompressedLinear cl = method->compress(name, weight, stats);
+        CompressedLinear cl = chain->run(name, weight, stats);
         weight = cl.weight;
         totals.add(cl);
         out.linears.emplace(leaf, std::move(cl));
       }
     };
-    if (sequential == "linear") run_block_staged(model, b, w, act, method->needs(), compress);
-    else run_block_whole(model, b, w, act, method->needs(), compress);
+    // One set of statistics per block (block_stats.h): the union of what its linears' chains need.
+    const uint32_t flags = plan.needs(b, all_leaves);
+    if (sequential == "linear") run_block_staged(model, b, w, act, flags, compress);
+    else run_block_whole(model, b, w, act, flags, compress);
     model.set_block(b, std::move(w));
     if (sink) sink(out);
     progress.update(b + 1);
@@ -120,8 +160,9 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   progress.finish();
 
   PipelineReport r;
-  r.method = opt.spec.method;
+  r.method = plan.base().name();
   r.sequential = sequential;
+  r.overrides = std::move(overrides);
   r.linears = totals.linears;
   r.ignored = totals.ignored;
   r.params = totals.params;

@@ -9,33 +9,52 @@
 //           (GPTQ's "true sequential").
 //   block:  statistics of all seven linears from one forward of the block before any of them changes
 //           (the reference Wanda / SparseGPT / magnitude).
+//
+// What each linear gets is a Recipe (recipe.h): its chain of methods resolved by its canonical name
+// (the last matching override wins), or a skip. `--method` options are the one-stage recipe.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "compress/compressed_linear.h"
 #include "compress/linear_method.h"
+#include "compress/recipe.h"
 #include "model/model.h"
 
 namespace lmp {
 
 struct PipelineOptions {
-  MethodSpec spec;
-  std::string sequential;            // "linear" | "block" | "" = the method's default
-  std::vector<std::string> ignore;   // ECMAScript regexes on canonical names (search, not full match)
+  MethodSpec spec;                   // the one-stage recipe of --method, used when `recipe` is empty
+  std::optional<Recipe> recipe;      // chains and overrides (recipe.h); takes the place of `spec`
+  std::string sequential;            // "linear" | "block" | "" = the recipe's (or its default)
+  std::vector<std::string> ignore;   // ECMAScript regexes on canonical names (search, not full match),
+                                     // appended to the recipe as skip overrides
   int64_t batch_samples = 8;         // calibration samples per forward batch
 };
+
+// The recipe compress_model runs for `opt`: opt.recipe or the one-stage recipe of opt.spec, with
+// opt.sequential (when set) and opt.ignore applied.
+Recipe pipeline_recipe(const PipelineOptions& opt);
 
 struct CompressedBlock {
   int64_t index = 0;
   std::map<std::string, CompressedLinear> linears;  // by leaf ("self_attn.q_proj"); ignored ones absent
 };
 
+// How many linears one override of the recipe decided, and what it did.
+struct OverrideReport {
+  std::string origin, match;   // "overrides[1]" / "--ignore", the regex
+  std::string chain;           // "gptq" / "sparsegpt+gptq", or "skip"
+  int64_t linears = 0;
+};
+
 struct PipelineReport {
-  std::string method, sequential;
+  std::string method, sequential;                    // method: the recipe's chain, "sparsegpt+gptq"
+  std::vector<OverrideReport> overrides;
   int64_t linears = 0, ignored = 0;
   double seconds = 0;
   double bpw_codes = 0, bpw_total = 0, sparsity = 0;  // weighted by parameter count
@@ -49,8 +68,5 @@ using BlockSink = std::function<void(const CompressedBlock&)>;
 // (row-major); returns the aggregate report.
 PipelineReport compress_model(Model& model, const std::vector<int32_t>& calib_ids, int64_t n, int64_t seq,
                               const PipelineOptions& opt, const BlockSink& sink = nullptr);
-
-// The sequencing a method uses by default: "linear" for gptq/rtn/nf4, "block" for pruning methods.
-std::string default_sequential(const std::string& method);
 
 }  // namespace lmp

@@ -12,33 +12,51 @@ namespace lmp {
 namespace {
 using Factory = std::function<std::unique_ptr<LinearMethod>(const MethodSpec&)>;
 
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> f = {
-      {"rtn", make_rtn_method},           {"nf4", make_nf4_method},
-      {"gptq", make_gptq_method},         {"magnitude", make_magnitude_method},
-      {"wanda", make_wanda_method},       {"sparsegpt", make_sparsegpt_method},
+struct Entry {
+  Factory make;
+  std::vector<std::string> fields;  // the MethodSpec fields the method reads, by their recipe names
+};
+
+const std::map<std::string, Entry>& entries() {
+  static const std::map<std::string, Entry> e = {
+      {"rtn", {make_rtn_method, {"bits", "group", "sym"}}},
+      {"nf4", {make_nf4_method, {"bits", "double_quant"}}},
+      {"gptq", {make_gptq_method, {"bits", "group", "sym", "act_order", "static_groups", "damp", "block_size"}}},
+      {"magnitude", {make_magnitude_method, {"sparsity", "nm"}}},
+      {"wanda", {make_wanda_method, {"sparsity", "nm"}}},
+      {"sparsegpt", {make_sparsegpt_method, {"sparsity", "nm", "damp", "block_size"}}},
   };
-  return f;
+  return e;
 }
 }  // namespace
 
 const std::vector<std::string>& method_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
-    for (const auto& [k, _] : factories()) v.push_back(k);
+    for (const auto& [k, _] : entries()) v.push_back(k);
     return v;
   }();
   return names;
 }
 
+bool is_method(const std::string& method) { return entries().count(method) > 0; }
+
+const std::vector<std::string>& method_fields(const std::string& method) {
+  static const std::vector<std::string> none;
+  const auto it = entries().find(method);
+  return it == entries().end() ? none : it->second.fields;
+}
+
+std::string method_names_list() {
+  std::string known;
+  for (const auto& n : method_names()) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+
 std::unique_ptr<LinearMethod> make_method(const MethodSpec& spec) {
-  const auto it = factories().find(spec.method);
-  if (it == factories().end()) {
-    std::string known;
-    for (const auto& n : method_names()) known += (known.empty() ? "" : ", ") + n;
-    fail("compress: unknown method '", spec.method, "' (known: ", known, ")");
-  }
-  return it->second(spec);
+  const auto it = entries().find(spec.method);
+  if (it == entries().end()) fail("compress: unknown method '", spec.method, "' (known: ", method_names_list(), ")");
+  return it->second.make(spec);
 }
 
 }  // namespace lmp

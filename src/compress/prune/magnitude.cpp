@@ -19,6 +19,7 @@ class MagnitudeMethod : public LinearMethod {
   explicit MagnitudeMethod(PrunePattern p) : pattern_(p) {}
   std::string name() const override { return "magnitude"; }
   uint32_t needs() const override { return kStatNone; }
+  Kind produces() const override { return Kind::Sparse; }
 
   CompressedLinear compress(const std::string& tensor, const Tensor& weight,
                             const LinearStats&) const override {

@@ -124,6 +124,7 @@ class SparseGptMethod : public LinearMethod {
   SparseGptMethod(PrunePattern p, double damp, int64_t block) : pattern_(p), damp_(damp), block_(block) {}
   std::string name() const override { return "sparsegpt"; }
   uint32_t needs() const override { return kStatHessian; }
+  Kind produces() const override { return Kind::Sparse; }
 
   CompressedLinear compress(const std::string& tensor, const Tensor& weight,
                             const LinearStats& stats) const override {

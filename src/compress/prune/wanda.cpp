@@ -33,6 +33,7 @@ class WandaMethod : public LinearMethod {
   explicit WandaMethod(PrunePattern p) : pattern_(p) {}
   std::string name() const override { return "wanda"; }
   uint32_t needs() const override { return kStatColNorms; }
+  Kind produces() const override { return Kind::Sparse; }
 
   CompressedLinear compress(const std::string& tensor, const Tensor& weight,
                             const LinearStats& stats) const override {

@@ -2,6 +2,12 @@
 // inverse (step 3), following IST-DASLab/gptq fasterquant: dead columns, damp, act-order, dynamic or
 // static groups. Deviations: H and its factor in f64 (gptq_hinv.cpp); act-order ties keep column order
 // (stable sort; torch.argsort is unstable, ties are measure-zero in real Hessians).
+// With a mask (a recipe's pruner before GPTQ): masked weights are quantized to exactly 0 in the sweep,
+// as SparseGPT's joint sparsification & quantization does (Frantar & Alistarh 2023, §"Joint
+// Sparsification & Quantization": q = quant(w · mask) inside the OBS sweep). The difference: there the
+// mask is chosen and the weights quantized in one sweep; here the mask comes from a complete pruning
+// sweep before, and a second sweep quantizes with the mask fixed, feeding the error of every column
+// (quantized survivors and re-zeroed pruned weights alike) to the later columns.
 #include "compress/quant/gptq.h"
 
 #include <algorithm>
@@ -79,6 +85,21 @@ struct GptqRun {
   std::vector<QuantParams> row_params;   // group -1: from the original W
   std::vector<std::vector<QuantParams>> static_params;
   std::vector<QuantParams> dyn_params;
+  std::vector<uint8_t> keep;             // [out, in], permuted, 1 = kept; empty = no mask
+  std::vector<float> masked;             // scratch: one group with the pruned weights at 0
+
+  // Dynamic group params of columns [c0, c1): from w, pruned weights counted as the 0 they will be.
+  void find_group_params(int64_t c0, int64_t c1) {
+    if (keep.empty()) return find_params_rows(w.data(), out, in, c0, c1, opt.cfg, dyn_params);
+    const int64_t width = c1 - c0;
+    masked.resize(size_t(out * width));
+    for (int64_t r = 0; r < out; ++r)
+      for (int64_t j = 0; j < width; ++j) {
+        const size_t k = size_t(r * in + c0 + j);
+        masked[size_t(r * width + j)] = keep[k] ? w[k] : 0.0f;
+      }
+    find_params_rows(masked.data(), out, width, 0, width, opt.cfg, dyn_params);
+  }
 
   // The params of the column at permuted position `pos`; recomputes dynamic groups at their start from
   // the weights as updated up to the current block (as the reference reads W, not its block copy).
@@ -86,7 +107,7 @@ struct GptqRun {
     if (opt.group <= 0) return row_params;
     if (opt.static_groups) return static_params[size_t(perm[size_t(pos)] / opt.group)];
     if (pos % opt.group == 0) {
-      find_params_rows(w.data(), out, in, pos, std::min(in, pos + opt.group), opt.cfg, dyn_params);
+      find_group_params(pos, std::min(in, pos + opt.group));
       for (int64_t r = 0; r < out; ++r) set_grid_params(grid, r, pos / opt.group, dyn_params[size_t(r)]);
     }
     grid.g_idx[size_t(perm[size_t(pos)])] = int32_t(pos / opt.group);
@@ -98,8 +119,9 @@ struct GptqRun {
     const float d = hinv[size_t(pos * in + pos)];
     const int maxq = opt.cfg.maxq();
     for (int64_t r = 0; r < out; ++r) {
-      const float q = quantize_code(col[r], p[size_t(r)], maxq);
-      const float v = dequantize_code(q, p[size_t(r)]);
+      const bool pruned = !keep.empty() && !keep[size_t(r * in + pos)];
+      const float q = pruned ? p[size_t(r)].zero : quantize_code(col[r], p[size_t(r)], maxq);
+      const float v = pruned ? 0.0f : dequantize_code(q, p[size_t(r)]);
       codes[size_t(r * in + pos)] = uint8_t(q);
       deq[size_t(r * in + pos)] = v;
       err[r] = (col[r] - v) / d;
@@ -132,6 +154,20 @@ struct GptqRun {
   }
 };
 
+// keep[r, pos] = mask[r, perm[pos]] (empty without a mask).
+std::vector<uint8_t> permuted_mask(const std::string& name, const Tensor& mask, int64_t out, int64_t in,
+                                   const std::vector<int64_t>& perm) {
+  if (mask.empty()) return {};
+  LMP_CHECK(mask.dtype() == DType::U8 && mask.shape() == Shape({out, in}), "gptq: ", name,
+            ": mask: expected U8 [", out, ", ", in, "], found ", dtype_name(mask.dtype()), " ",
+            shape_str(mask.shape()));
+  const auto* m = static_cast<const uint8_t*>(mask.data());
+  std::vector<uint8_t> keep(size_t(out * in));
+  for (int64_t r = 0; r < out; ++r)
+    for (int64_t pos = 0; pos < in; ++pos) keep[size_t(r * in + pos)] = m[r * in + perm[size_t(pos)]];
+  return keep;
+}
+
 CompressedLinear finish(GptqRun& run) {
   const int64_t out = run.out, in = run.in;
   Tensor weight = Tensor::zeros(DType::F32, {out, in});
@@ -153,7 +189,7 @@ CompressedLinear finish(GptqRun& run) {
 }  // namespace
 
 CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
-                               const GptqOptions& opt) {
+                               const GptqOptions& opt, const Tensor& mask) {
   const int64_t out = w.dim(0), in = w.dim(1);
   GptqRun run{opt, out, in, std::vector<float>(w.f32(), w.f32() + w.numel()), {}, {},
               make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}};
@@ -174,10 +210,13 @@ CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const L
   run.perm = act_order_perm(h, in, opt.act_order);
   if (opt.act_order) permute(h, run.w, out, in, run.perm);
   run.hinv = damped_inverse_cholesky_upper(name, h, in, opt.damp);
+  run.keep = permuted_mask(name, mask, out, in, run.perm);
   run.codes.assign(size_t(out * in), 0);
   run.deq.assign(size_t(out * in), 0.0f);
   run.run();
-  return finish(run);
+  CompressedLinear c = finish(run);
+  c.mask = mask;  // the sweep held the pruned weights at the zero point's code
+  return c;
 }
 
 }  // namespace lmp

@@ -21,7 +21,11 @@ struct GptqOptions {
 
 // `stats.hessian` is Σ xᵀx [in, in]. Returns Kind::Quantized with the grid (codes in the original
 // column order, g_idx the group of each original column) and the dequantized weight.
+// `mask` (U8 [out, in], 1 = kept; empty = none) is the mask of a pruning stage before GPTQ: the masked
+// weights are held at 0 during the sweep — their value (0 at the start, moved by the feedback of earlier
+// columns) is their error, fed forward like any other column entry — group grids are found as if they
+// were 0, and the result carries the mask (codes of pruned weights = the zero point).
 CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
-                               const GptqOptions& opt);
+                               const GptqOptions& opt, const Tensor& mask = Tensor());
 
 }  // namespace lmp

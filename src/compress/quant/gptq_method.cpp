@@ -17,6 +17,20 @@ class GptqMethod : public LinearMethod {
   uint32_t needs() const override { return kStatHessian; }
   CompressedLinear compress(const std::string& name, const Tensor& weight,
                             const LinearStats& stats) const override {
+    return quantize(name, weight, stats, Tensor());
+  }
+  Kind produces() const override { return Kind::Quantized; }
+  bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
+  // After a pruner: the sweep holds the pruned weights at 0 (gptq.h).
+  CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
+                                  const LinearStats& stats) const override {
+    if (prev.kind != Kind::Sparse) return LinearMethod::compress_after(name, prev, stats);
+    return quantize(name, prev.weight, stats, prev.mask);
+  }
+
+ private:
+  CompressedLinear quantize(const std::string& name, const Tensor& weight, const LinearStats& stats,
+                            const Tensor& mask) const {
     check_weight("gptq", name, weight);
     GptqOptions opt;
     opt.cfg = {spec_.bits, spec_.sym, spec_.scales_f16};
@@ -25,10 +39,9 @@ class GptqMethod : public LinearMethod {
     opt.static_groups = spec_.static_groups;
     opt.damp = spec_.damp;
     opt.block_size = spec_.block_size;
-    return gptq_quantize(name, weight, stats, opt);
+    return gptq_quantize(name, weight, stats, opt, mask);
   }
 
- private:
   MethodSpec spec_;
 };
 

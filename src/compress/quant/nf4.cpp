@@ -1,6 +1,8 @@
 // NF4 (Dettmers et al., "QLoRA", NeurIPS 2023, §3 NormalFloat): codes of w / absmax against the 16 NF4
 // values, absmax per block of 64 consecutive weights, as bitsandbytes' quantize_4bit(quant_type="nf4").
 // Deviation: a block whose absmax is 0 gets the code of 0.0 (bitsandbytes divides by zero there).
+// After a pruner (recipes): the codebook holds 0.0 exactly (code 7) and pruned zeros do not move a
+// block's absmax, so pruned weights code to 7 and stay 0; the result carries the mask.
 #include "compress/quant/nf4.h"
 
 #include <algorithm>
@@ -62,6 +64,8 @@ CompressedLinear nf4_quantize(const Tensor& w, int64_t block, bool double_quant)
 
 namespace {
 
+constexpr uint8_t kNf4Zero = 7;  // nf4_codebook()[7] == 0.0f
+
 class Nf4Method : public LinearMethod {
  public:
   explicit Nf4Method(const MethodSpec& s) : spec_(s) {}
@@ -71,6 +75,21 @@ class Nf4Method : public LinearMethod {
                             const LinearStats&) const override {
     check_weight("nf4", name, weight);
     return nf4_quantize(weight, 64, spec_.double_quant);
+  }
+  Kind produces() const override { return Kind::Codebook; }
+  bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
+  CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
+                                  const LinearStats& stats) const override {
+    if (prev.kind != Kind::Sparse) return LinearMethod::compress_after(name, prev, stats);
+    CompressedLinear c = compress(name, prev.weight, stats);
+    const auto* keep = static_cast<const uint8_t*>(prev.mask.data());
+    const auto* codes = static_cast<const uint8_t*>(c.codebook->codes.data());
+    for (int64_t i = 0; i < c.weight.numel(); ++i)
+      LMP_CHECK(keep[i] || (codes[i] == kNf4Zero && c.weight.f32()[i] == 0.0f), "nf4: ", name,
+                ": pruned weight at flat index ", i, " coded ", int(codes[i]), ", expected the code of 0.0 (",
+                int(kNf4Zero), ")");
+    c.mask = prev.mask;
+    return c;
   }
 
  private:

@@ -1,6 +1,8 @@
 // QuantGrid helpers; the grid semantics are GPTQ's Quantizer (w = scale · (q − zero)).
 #include "compress/quant/quant_grid.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace lmp {
@@ -58,6 +60,28 @@ bool g_idx_is_permuted(const QuantGrid& grid) {
   for (int64_t j = 0; j < in; ++j)
     if (grid.g_idx[size_t(j)] != j / w) return true;
   return false;
+}
+
+void keep_mask_on_grid(const std::string& what, CompressedLinear& c, const Tensor& mask) {
+  LMP_CHECK(c.quant.has_value(), what, ": expected a quantized linear to carry the mask");
+  QuantGrid& g = *c.quant;
+  const int64_t out = c.weight.dim(0), in = c.weight.dim(1);
+  LMP_CHECK(mask.dtype() == DType::U8 && mask.shape() == c.weight.shape(), what, ": mask: expected U8 ",
+            shape_str(c.weight.shape()), ", found ", dtype_name(mask.dtype()), " ", shape_str(mask.shape()));
+  const auto* keep = static_cast<const uint8_t*>(mask.data());
+  auto* codes = static_cast<uint8_t*>(g.codes.mutable_data());
+  float* w = c.weight.f32();
+  for (int64_t r = 0; r < out; ++r)
+    for (int64_t j = 0; j < in; ++j) {
+      if (keep[r * in + j]) continue;
+      const float zero = grid_params(g, r, g.g_idx[size_t(j)]).zero;
+      LMP_CHECK(zero == std::nearbyint(zero) && zero >= 0 && zero <= float((1 << g.bits) - 1), what,
+                ": row ", r, " group ", g.g_idx[size_t(j)], ": zero point ", zero, " is not a code; expected an "
+                "integer in [0, ", (1 << g.bits) - 1, "]");
+      codes[r * in + j] = uint8_t(zero);
+      w[r * in + j] = 0.0f;
+    }
+  c.mask = mask;
 }
 
 }  // namespace lmp

@@ -49,6 +49,15 @@ class RtnMethod : public LinearMethod {
     check_weight("rtn", name, weight);
     return rtn_quantize(weight, {spec_.bits, spec_.sym, spec_.scales_f16}, spec_.group);
   }
+  Kind produces() const override { return Kind::Quantized; }
+  bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
+  CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
+                                  const LinearStats& stats) const override {
+    if (prev.kind != Kind::Sparse) return LinearMethod::compress_after(name, prev, stats);
+    CompressedLinear c = compress(name, prev.weight, stats);
+    keep_mask_on_grid("rtn: " + name, c, prev.mask);
+    return c;
+  }
 
  private:
   MethodSpec spec_;
