@@ -26,7 +26,7 @@ struct CompressArgs {
   CLI::Option* method_opt = nullptr;
   std::vector<CLI::Option*> spec_opts;  // the flags that set `spec`: --method only
   int64_t batch_samples = 8;
-  bool json = false, force = false;
+  bool json = false, force = false, include_head = false;
 };
 
 void parse_nm(const std::string& s, MethodSpec& spec) {
@@ -47,6 +47,7 @@ struct Export {
   std::unique_ptr<GptqWriter> gptq;
   std::unique_ptr<GgufWriter> gguf;
   void add_block(const CompressedBlock& b) { hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : gguf->add_block(b); }
+  void add_head(const CompressedLinear& h) { hf ? hf->add_head(h) : gptq ? gptq->add_head(h) : gguf->add_head(h); }
   void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
 };
 
@@ -112,35 +113,38 @@ std::string grid_str(const MethodSpec& s) {
 
 // --format gptq, once the model's linears are known: every linear ends on a grid of one bits/group/sym.
 // Returns the spec the writer describes in quantization_config (the first linear's last stage).
-MethodSpec gptq_export_spec(const Recipe& r, const ModelConfig& c) {
+MethodSpec gptq_export_spec(const Recipe& r, const ModelConfig& c, bool head) {
   std::optional<MethodSpec> first;
   std::string first_name;
+  std::vector<std::string> linears;
   for (int64_t b = 0; b < c.num_layers; ++b)
-    for (const std::string& leaf : names::block_linears()) {
-      const std::string name = names::layer(b, leaf + ".weight");
-      const std::vector<MethodSpec>* st = stages_for(r, name);
-      LMP_CHECK(st, "compress: --format gptq packs every linear, but ", name, " is skipped (", chain_origin(r, name), ")");
-      const MethodSpec& last = st->back();
-      LMP_CHECK(is_grid_method(last.method), "compress: --format gptq needs an integer grid for every linear: ", name,
-                " ends with ", last.method, " (", chain_origin(r, name), ")");
-      if (!first) {
-        first = last;
-        first_name = name;
-        continue;
-      }
-      LMP_CHECK(last.bits == first->bits && last.group == first->group && last.sym == first->sym,
-                "compress: --format gptq needs one bits/group/sym for every linear: ", name, " has ", grid_str(last),
-                " (", chain_origin(r, name), "), ", first_name, " has ", grid_str(*first));
+    for (const std::string& leaf : names::block_linears()) linears.push_back(names::layer(b, leaf + ".weight"));
+  if (head) linears.push_back(names::lm_head());
+  for (const std::string& name : linears) {
+    const std::vector<MethodSpec>* st = stages_for(r, name);
+    LMP_CHECK(st, "compress: --format gptq packs every linear, but ", name, " is skipped (", chain_origin(r, name), ")");
+    const MethodSpec& last = st->back();
+    LMP_CHECK(is_grid_method(last.method), "compress: --format gptq needs an integer grid for every linear: ", name,
+              " ends with ", last.method, " (", chain_origin(r, name), ")");
+    if (!first) {
+      first = last;
+      first_name = name;
+      continue;
     }
+    LMP_CHECK(last.bits == first->bits && last.group == first->group && last.sym == first->sym,
+              "compress: --format gptq needs one bits/group/sym for every linear: ", name, " has ", grid_str(last),
+              " (", chain_origin(r, name), "), ", first_name, " has ", grid_str(*first));
+  }
   LMP_CHECK(first.has_value(), "compress: --format gptq: the model has no block linears");
   return *first;
 }
 
 Export make_export(const CompressArgs& a, const Checkpoint& ck, const Recipe& r) {
   Export e;
-  if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, gptq_export_spec(r, ck.config()), a.force);
-  else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force);
-  else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force);
+  const bool head = a.include_head && stages_for(r, names::lm_head()) != nullptr;  // else kept as it is
+  if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, gptq_export_spec(r, ck.config(), head), a.force, head);
+  else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force, head);
+  else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force, head);
   return e;
 }
 
@@ -175,8 +179,10 @@ int run_compress(CompressArgs& a) {
   PipelineOptions po;
   po.recipe = recipe;
   po.batch_samples = a.batch_samples;
+  po.include_head = a.include_head;
   const PipelineReport r = compress_model(model, calib.input_ids, calib.n, calib.seq, po,
-                                          [&](const CompressedBlock& b) { writer.add_block(b); });
+                                          [&](const CompressedBlock& b) { writer.add_block(b); },
+                                          [&](const CompressedLinear& h) { writer.add_head(h); });
   writer.finish();
   if (a.json) {
     std::printf("%s\n", json_report(a, recipe, r).dump(1).c_str());
@@ -227,6 +233,8 @@ Runner add_compress_command(CLI::App& app) {
                   "after its overrides)");
   cmd->add_option("--batch-samples", a->batch_samples, "Calibration samples per forward batch")->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "llama2.c models: tokenizer .bin (default: tok*.bin beside)");
+  cmd->add_flag("--include-head", a->include_head, "Compress lm_head too (after the last block, from the final norm's "
+                "output; overrides match lm_head.weight); a head tied to the embeddings is untied in the export");
   cmd->add_flag("--force", a->force, "Replace the output directory if it exists");
   cmd->add_flag("--json", a->json, "Print a JSON report");
   add_common_options(*cmd, a->common);

@@ -88,36 +88,49 @@ class SubLayers {
 };
 
 // The inputs of the four linear groups for every calibration row, as the original model computes them
-// from the orig stream; advances the orig stream to the block's output.
+// from the orig stream (stored only for the groups that need the cross term).
 struct OrigInputs {
-  std::array<std::vector<float>, 4> in;  // [rows, width of group g]
+  std::array<std::vector<float>, 4> in;  // [rows, width of group g] or empty
   const float* at(size_t g, int64_t row, int64_t width) const { return in[g].data() + row * width; }
 };
 
-OrigInputs capture_orig_inputs(const Model& model, int64_t layer, CalibActivations& act) {
+// Advances the orig stream (if carried) through the block's original weights, capturing the inputs of
+// the groups whose flags ask for the cross term.
+OrigInputs advance_orig_stream(const Model& model, int64_t layer, CalibActivations& act, const GroupFlags& flags) {
   OrigInputs o;
+  for (const uint32_t f : flags)
+    LMP_CHECK(!(f & kStatCross) || act.tracks_orig(), "compress: a method needs the cross term X^T X~, "
+              "but the pipeline is not carrying the original model's activations");
   if (!act.tracks_orig()) return o;
-  SubLayers orig(model, model.block(layer));  // the model's own weights: not yet replaced
-  const int64_t N = act.n * act.seq, dim = orig.dim(), qd = orig.q_dim(), inter = orig.inter();
-  o.in[0].resize(size_t(N * dim));
-  o.in[1].resize(size_t(N * qd));
-  o.in[2].resize(size_t(N * dim));
-  o.in[3].resize(size_t(N * inter));
+  const BlockWeights& w = model.block(layer);  // the model's own weights: not yet replaced
+  SubLayers orig(model, w);
+  const int64_t dim = orig.dim(), widths[4] = {dim, orig.q_dim(), dim, orig.inter()};
+  bool any = false;
+  for (size_t g = 0; g < 4; ++g)
+    if (flags[g] & kStatCross) {
+      o.in[g].resize(size_t(act.n * act.seq * widths[g]));
+      any = true;
+    }
+  BlockWorkspace ws;
+  std::vector<float> n1, a, n2, m;
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
     float* x = act.x_orig.data() + r0 * dim;
-    orig.attn_input(x, rows, o.in[0].data() + r0 * dim);
-    orig.attention_output(o.in[0].data() + r0 * dim, ns, act.seq, o.in[1].data() + r0 * qd);
-    orig.add_attention(o.in[1].data() + r0 * qd, rows, x);
-    orig.mlp_input(x, rows, o.in[2].data() + r0 * dim);
-    orig.mlp_hidden(o.in[2].data() + r0 * dim, rows, o.in[3].data() + r0 * inter);
-    orig.add_mlp(o.in[3].data() + r0 * inter, rows, x);
+    if (!any) return block_forward(model.config(), w, model.rope(), layer, x, BatchShape{ns, act.seq, {}}, nullptr, ws);
+    // Group g's input goes straight into o.in[g] when stored, else into a batch buffer.
+    const auto buf = [&](size_t g, std::vector<float>& scratch) {
+      if (!o.in[g].empty()) return o.in[g].data() + r0 * widths[g];
+      scratch.resize(size_t(rows * widths[g]));
+      return scratch.data();
+    };
+    float *p1 = buf(0, n1), *pa = buf(1, a), *p2 = buf(2, n2), *pm = buf(3, m);
+    orig.attn_input(x, rows, p1);
+    orig.attention_output(p1, ns, act.seq, pa);
+    orig.add_attention(pa, rows, x);
+    orig.mlp_input(x, rows, p2);
+    orig.mlp_hidden(p2, rows, pm);
+    orig.add_mlp(pm, rows, x);
   });
   return o;
-}
-
-void check_streams(const CalibActivations& act, uint32_t flags) {
-  LMP_CHECK(!(flags & kStatCross) || act.tracks_orig(), "compress: a method needs the cross term X^T X~, "
-            "but the pipeline is not carrying the original model's activations");
 }
 
 // Accumulates group g's statistics for rows [r0, r0 + rows) of the shift stream input x.
@@ -128,9 +141,8 @@ void accumulate(LinearStats& s, const OrigInputs& orig, size_t g, const float* x
 }  // namespace
 
 void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
-                      uint32_t flags, const GroupCompressor& compress) {
-  check_streams(act, flags);
-  const OrigInputs orig = capture_orig_inputs(model, layer, act);
+                      const GroupFlags& flags, const GroupCompressor& compress) {
+  const OrigInputs orig = advance_orig_stream(model, layer, act, flags);
   SubLayers sub(model, w);  // reads `w`, which `compress` updates group by group
   const int64_t dim = sub.dim(), qd = sub.q_dim(), inter = sub.inter(), N = act.n * act.seq;
   const bool keep = act.keep_sublayer_outputs;
@@ -153,7 +165,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
     sub.mlp_hidden(norm.data(), rows, mlp_at(r0));
   };
 
-  LinearStats s_qkv(dim, flags);
+  LinearStats s_qkv(dim, flags[0]);
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
     norm.resize(size_t(rows * dim));
     sub.attn_input(act.x.data() + r0 * dim, rows, norm.data());
@@ -161,14 +173,14 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
   });
   compress(groups[0], s_qkv);
 
-  LinearStats s_o(qd, flags);  // attention output under the compressed q/k/v
+  LinearStats s_o(qd, flags[1]);  // attention output under the compressed q/k/v
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
     attention(ns, r0, rows);
     accumulate(s_o, orig, 1, attn_at(r0), r0, rows);
   });
   compress(groups[1], s_o);
 
-  LinearStats s_gu(dim, flags);  // the residual stream after the compressed attention
+  LinearStats s_gu(dim, flags[2]);  // the residual stream after the compressed attention
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
     if (!keep) attention(ns, r0, rows);
     sub.add_attention(attn_at(r0), rows, act.x.data() + r0 * dim);
@@ -178,7 +190,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
   });
   compress(groups[2], s_gu);
 
-  LinearStats s_down(inter, flags);  // silu(gate)·up under the compressed gate/up
+  LinearStats s_down(inter, flags[3]);  // silu(gate)·up under the compressed gate/up
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
     mlp_hidden(r0, rows);
     accumulate(s_down, orig, 3, mlp_at(r0), r0, rows);
@@ -192,12 +204,11 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
 }
 
 void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
-                     uint32_t flags, const GroupCompressor& compress) {
-  check_streams(act, flags);
-  const OrigInputs orig = capture_orig_inputs(model, layer, act);
+                     const GroupFlags& flags, const GroupCompressor& compress) {
+  const OrigInputs orig = advance_orig_stream(model, layer, act, flags);
   SubLayers sub(model, w);
   const int64_t dim = sub.dim(), qd = sub.q_dim(), inter = sub.inter();
-  LinearStats s_qkv(dim, flags), s_o(qd, flags), s_gu(dim, flags), s_down(inter, flags);
+  LinearStats s_qkv(dim, flags[0]), s_o(qd, flags[1]), s_gu(dim, flags[2]), s_down(inter, flags[3]);
   std::vector<float> x, norm, attn, mlp;
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {  // one forward, original weights
     x.assign(act.x.begin() + r0 * dim, act.x.begin() + (r0 + rows) * dim);
@@ -224,6 +235,25 @@ void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibAc
     block_forward(model.config(), w, model.rope(), layer, act.x.data() + r0 * dim, BatchShape{ns, act.seq, {}},
                   nullptr, ws);
   });
+}
+
+LinearStats head_stats(const Model& model, const CalibActivations& act, uint32_t flags) {
+  LMP_CHECK(!(flags & kStatCross) || act.tracks_orig(), "compress: lm_head's method needs the cross term "
+            "X^T X~, but the pipeline is not carrying the original model's activations");
+  const int64_t dim = model.config().hidden_size;
+  const float eps = float(model.config().rms_norm_eps);
+  LinearStats s(dim, flags);
+  std::vector<float> norm, norm_orig;
+  for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
+    norm.resize(size_t(rows * dim));
+    rms_norm(act.x.data() + r0 * dim, model.final_norm().f32(), norm.data(), rows, dim, eps);
+    if (s.needs_orig()) {
+      norm_orig.resize(size_t(rows * dim));
+      rms_norm(act.x_orig.data() + r0 * dim, model.final_norm().f32(), norm_orig.data(), rows, dim, eps);
+    }
+    s.accumulate(norm.data(), rows, s.needs_orig() ? norm_orig.data() : nullptr);
+  });
+  return s;
 }
 
 }  // namespace lmp

@@ -37,15 +37,23 @@ struct CalibActivations {
 // The four input groups of a block in sequential order: {q,k,v}, {o}, {gate,up}, {down}.
 const std::vector<std::vector<std::string>>& block_linear_groups();
 
+// The statistics (StatFlags) to accumulate for each group, in block_linear_groups() order.
+using GroupFlags = std::array<uint32_t, 4>;
+inline GroupFlags same_flags(uint32_t f) { return {f, f, f, f}; }
+
 // "linear" sequencing: each group's statistics from the outputs of the already-compressed groups,
 // every sub-layer computed once; `w` is updated by `compress` as it goes; x becomes the block output.
 void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
-                      uint32_t flags, const GroupCompressor& compress);
+                      const GroupFlags& flags, const GroupCompressor& compress);
 
 // "block" sequencing: statistics of every group from one forward with the original weights (which
 // stops at down_proj's input: its output is not needed), then compression of all groups, then x becomes
 // the output of the compressed block.
 void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
-                     uint32_t flags, const GroupCompressor& compress);
+                     const GroupFlags& flags, const GroupCompressor& compress);
+
+// Statistics of lm_head's input, rms_norm(x) with the final norm, over both streams' final hidden states
+// (for --include-head, after the last block).
+LinearStats head_stats(const Model& model, const CalibActivations& act, uint32_t flags);
 
 }  // namespace lmp

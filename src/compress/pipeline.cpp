@@ -7,6 +7,7 @@
 #include "compress/block_stats.h"
 #include "compress/method_chain.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/progress.h"
 
 namespace lmp {
@@ -71,18 +72,38 @@ void check_stats(const std::string& name, const LinearStats& s) {
               i / size_t(s.in), ", ", i % size_t(s.in), ") — the calibration activations overflow");
 }
 
-void print_memory_plan(const ModelConfig& c, int64_t n, int64_t seq, const std::string& sequential) {
+// What the calibration run holds, in MiB, and whether staged sequencing can keep its sub-layer outputs.
+struct MemoryPlan {
+  double activations = 0, orig_stream = 0, sublayer = 0, orig_inputs = 0, hessian = 0, block = 0;
+  double available = 0;
+  bool keep_sublayer = true;
+};
+
+MemoryPlan plan_memory(const ModelConfig& c, int64_t n, int64_t seq, const std::string& sequential, bool orig) {
   const double mb = 1.0 / (1024.0 * 1024.0), rows = double(n * seq);
-  const double act = rows * double(c.hidden_size) * 4 * mb;
-  const double staged = sequential == "linear" ? rows * double(c.q_dim() + c.intermediate_size) * 4 * mb : 0;
+  MemoryPlan p;
+  p.activations = rows * double(c.hidden_size) * 4 * mb;
+  p.orig_stream = orig ? p.activations : 0;
+  p.sublayer = sequential == "linear" ? rows * double(c.q_dim() + c.intermediate_size) * 4 * mb : 0;
+  p.orig_inputs = orig ? rows * double(2 * c.hidden_size + c.q_dim() + c.intermediate_size) * 4 * mb : 0;
   const int64_t max_in = std::max(c.hidden_size, c.intermediate_size);
-  const double hess = double(max_in * max_in) * 8 * mb;
-  const double block = 4.0 * double(c.hidden_size * (2 * c.q_dim() + 2 * c.kv_dim()) +
-                                    3 * c.hidden_size * c.intermediate_size) * mb;
-  std::fprintf(stderr,
-               "compress: memory plan: activations %.0f MB (%lld x %lld tokens), sub-layer buffers %.0f MB, "
-               "largest Hessian %.0f MB, one block of f32 weights %.0f MB\n",
-               act, (long long)n, (long long)seq, staged, hess, block);
+  p.hessian = double(max_in * max_in) * 8 * mb * (orig ? 2 : 1);
+  p.block = 4.0 * double(c.hidden_size * (2 * c.q_dim() + 2 * c.kv_dim()) + 3 * c.hidden_size * c.intermediate_size) * mb;
+  p.available = available_memory_mb();
+  const double total = p.activations + p.orig_stream + p.sublayer + p.orig_inputs + p.hessian + 2 * p.block;
+  p.keep_sublayer = p.available <= 0 || total <= 0.8 * p.available;
+  return p;
+}
+
+void print_memory_plan(const MemoryPlan& p, int64_t n, int64_t seq) {
+  std::fprintf(stderr, "compress: memory plan: activations %.0f MB (%lld x %lld tokens)", p.activations,
+               (long long)n, (long long)seq);
+  if (p.orig_stream > 0)
+    std::fprintf(stderr, " + original-model stream %.0f MB + its linear inputs %.0f MB", p.orig_stream, p.orig_inputs);
+  if (p.sublayer > 0)
+    std::fprintf(stderr, p.keep_sublayer ? ", sub-layer buffers %.0f MB" : ", sub-layer buffers %.0f MB (recomputed "
+                 "instead: they do not fit the %.0f MB available)", p.sublayer, p.available);
+  std::fprintf(stderr, ", largest Hessian %.0f MB, one block of f32 weights %.0f MB\n", p.hessian, p.block);
 }
 
 struct Totals {
@@ -102,7 +123,7 @@ struct Totals {
 }  // namespace
 
 PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int64_t n, int64_t seq,
-                              const PipelineOptions& opt, const BlockSink& sink) {
+                              const PipelineOptions& opt, const BlockSink& sink, const HeadSink& head_sink) {
   const auto t0 = std::chrono::steady_clock::now();
   const ModelConfig& c = model.config();
   LMP_CHECK(n > 0 && seq > 0 && int64_t(ids.size()) == n * seq, "compress: calibration ids hold ",
@@ -112,19 +133,31 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   const std::string sequential = recipe_sequential(recipe);
   LMP_CHECK(sequential == "linear" || sequential == "block", "compress: --sequential must be linear or block, found '",
             sequential, "'");
-  print_memory_plan(c, n, seq, sequential);
+  const auto& groups = block_linear_groups();
+  std::vector<GroupFlags> flags(size_t(c.num_layers));
+  bool orig = false;
+  for (int64_t b = 0; b < c.num_layers; ++b)
+    for (size_t g = 0; g < groups.size(); ++g) {
+      flags[size_t(b)][g] = plan.needs(b, groups[g]);
+      orig = orig || (flags[size_t(b)][g] & kStatCross);
+    }
+  int head_override = -1;
+  const MethodChain* head_chain = opt.include_head ? plan.chain_for(names::lm_head(), head_override) : nullptr;
+  orig = orig || (head_chain && (head_chain->needs() & kStatCross));
+  const MemoryPlan mem = plan_memory(c, n, seq, sequential, orig);
+  print_memory_plan(mem, n, seq);
 
   CalibActivations act;
   act.n = n;
   act.seq = seq;
   act.batch = std::max<int64_t>(1, opt.batch_samples);
+  act.keep_sublayer_outputs = mem.keep_sublayer;
   act.x.resize(size_t(n * seq * c.hidden_size));
   model.embed(ids, act.x.data());
+  if (orig) act.x_orig = act.x;  // a method anchored to the original model: carry its stream too
 
   Totals totals;
   std::vector<OverrideReport> overrides = override_reports(recipe);
-  std::vector<std::string> all_leaves;
-  for (const auto& group : block_linear_groups()) all_leaves.insert(all_leaves.end(), group.begin(), group.end());
   Progress progress("compress " + plan.base().name(), c.num_layers, "blocks");
   for (int64_t b = 0; b < c.num_layers; ++b) {
     BlockWeights w = model.block(b);  // a copy we compress in place
@@ -149,15 +182,30 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
         out.linears.emplace(leaf, std::move(cl));
       }
     };
-    // One set of statistics per block (block_stats.h): the union of what its linears' chains need.
-    const uint32_t flags = plan.needs(b, all_leaves);
-    if (sequential == "linear") run_block_staged(model, b, w, act, flags, compress);
-    else run_block_whole(model, b, w, act, flags, compress);
+    // Per input group, the union of the statistics its linears' chains need.
+    if (sequential == "linear") run_block_staged(model, b, w, act, flags[size_t(b)], compress);
+    else run_block_whole(model, b, w, act, flags[size_t(b)], compress);
     model.set_block(b, std::move(w));
     if (sink) sink(out);
     progress.update(b + 1);
   }
   progress.finish();
+  if (opt.include_head) {
+    if (head_override >= 0) ++overrides[size_t(head_override)].linears;
+    if (!head_chain) {
+      ++totals.ignored;
+    } else {
+      const std::string name = names::lm_head();
+      const Tensor& weight = model.lm_head();
+      check_finite("weight", name, weight.f32(), weight.numel());
+      const LinearStats stats = head_stats(model, act, head_chain->needs());
+      check_stats(name, stats);
+      CompressedLinear cl = head_chain->run(name, weight, stats);
+      model.set_lm_head(cl.weight);
+      totals.add(cl);
+      if (head_sink) head_sink(cl);
+    }
+  }
 
   PipelineReport r;
   r.method = plan.base().name();

@@ -34,6 +34,8 @@ struct PipelineOptions {
   std::vector<std::string> ignore;   // ECMAScript regexes on canonical names (search, not full match),
                                      // appended to the recipe as skip overrides
   int64_t batch_samples = 8;         // calibration samples per forward batch
+  bool include_head = false;         // also compress lm_head (name "lm_head.weight"; overrides apply),
+                                     // from the final norm's output after the last block
 };
 
 // The recipe compress_model runs for `opt`: opt.recipe or the one-stage recipe of opt.spec, with
@@ -61,12 +63,15 @@ struct PipelineReport {
   int64_t params = 0;                                  // parameters of the compressed linears
 };
 
-// Called after each block with its compressed linears (writers stream from here).
+// Called after each block with its compressed linears (writers stream from here), and with the
+// compressed lm_head when include_head is set and no override skips it.
 using BlockSink = std::function<void(const CompressedBlock&)>;
+using HeadSink = std::function<void(const CompressedLinear&)>;
 
-// Compresses every block of `model` in place (Model::set_block) using calibration ids [n, seq]
-// (row-major); returns the aggregate report.
+// Compresses every block of `model` in place (Model::set_block; Model::set_lm_head with include_head)
+// using calibration ids [n, seq] (row-major); returns the aggregate report.
 PipelineReport compress_model(Model& model, const std::vector<int32_t>& calib_ids, int64_t n, int64_t seq,
-                              const PipelineOptions& opt, const BlockSink& sink = nullptr);
+                              const PipelineOptions& opt, const BlockSink& sink = nullptr,
+                              const HeadSink& head_sink = nullptr);
 
 }  // namespace lmp

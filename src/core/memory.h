@@ -7,3 +7,10 @@ namespace lmp {
 double peak_rss_mb();
 
 }  // namespace lmp
+
+namespace lmp {
+
+// MemAvailable from /proc/meminfo in MiB (what can be allocated without swapping); 0 when unknown.
+double available_memory_mb();
+
+}  // namespace lmp

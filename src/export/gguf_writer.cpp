@@ -55,8 +55,8 @@ GgmlType parse_gguf_type(const std::string& s) {
   fail("export gguf: --gguf-type must be f32, f16, q8_0 or q4_0, found '", s, "'");
 }
 
-GgufWriter::GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force)
-    : in_(input), out_(std::move(out_path)), type_(parse_gguf_type(type)) {
+GgufWriter::GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force, bool head)
+    : in_(input), out_(std::move(out_path)), type_(parse_gguf_type(type)), head_(head) {
   std::error_code ec;
   LMP_CHECK(force || !fs::exists(out_, ec), "export gguf: output '", out_, "' exists (use --force to replace it)");
   LMP_CHECK(!fs::is_directory(out_, ec), "export gguf: output '", out_, "' is a directory, expected a .gguf file path");
@@ -67,22 +67,28 @@ GgufWriter::GgufWriter(const Checkpoint& input, std::string out_path, const std:
   write_metadata();
   file_->begin_data();
   for (const auto& [name, g] : gguf_name_)
-    if (!is_block_linear_weight(name)) write(name, input.load_f32(name), nullptr);
+    if (!is_compressed(name)) write(name, input.load_f32(name), nullptr);
+}
+
+bool GgufWriter::is_compressed(const std::string& name) const {
+  return is_block_linear_weight(name) || (head_ && name == names::lm_head());
 }
 
 void GgufWriter::declare_tensors() {
   std::vector<std::string> order = in_.tensor_names();
+  const bool tied = std::find(order.begin(), order.end(), names::lm_head()) == order.end();
+  if (head_ && tied) order.push_back(names::lm_head());  // untied: the compressed head is its own tensor
   std::stable_sort(order.begin(), order.end(),
                    [](const std::string& a, const std::string& b) { return layer_of(a) < layer_of(b); });
   file_ = std::make_unique<GgufFileWriter>(out_);
   for (const std::string& name : order) {
     const auto g = gguf_name_from_hf(name);
     LMP_CHECK(g, "export gguf: ", in_.path(), ": tensor ", name, " has no llama.cpp name");
-    const Shape& shape = in_.info(name).shape;
+    const Shape& shape = in_.info(name == names::lm_head() && tied ? names::embed() : name).shape;
     GgmlType t = shape.size() == 1 ? GgmlType::F32 : type_;
     const bool quant = t == GgmlType::Q4_0 || t == GgmlType::Q8_0;
-    if (quant && !is_block_linear_weight(name)) t = GgmlType::F16;
-    if (quant && is_block_linear_weight(name) && shape.back() % int64_t(kQuantBlock) != 0) {
+    if (quant && !is_compressed(name)) t = GgmlType::F16;
+    if (quant && is_compressed(name) && shape.back() % int64_t(kQuantBlock) != 0) {
       t = GgmlType::F16;
       ++stats_.f16_fallback;
     }
@@ -148,6 +154,11 @@ void GgufWriter::add_block(const CompressedBlock& block) {
     if (it != block.linears.end()) write(name, it->second.weight, &it->second);
     else write(name, in_.load_f32(name), nullptr);  // skipped by --ignore: the input's values
   }
+}
+
+void GgufWriter::add_head(const CompressedLinear& head) {
+  LMP_CHECK(head_, "export gguf: add_head() on a writer made without a compressed head");
+  write(names::lm_head(), head.weight, &head);
 }
 
 void GgufWriter::finish() {

@@ -30,13 +30,17 @@ class GgufWriter {
     int64_t f16_fallback = 0;  // linears written as F16 because their input size is not a multiple of 32
   };
   // `out_path`: the .gguf file to write; `type`: --gguf-type; `force`: replace an existing file.
-  GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force);
+  // `head`: output.weight comes from add_head() (a compressed head, typed like the block linears; a head
+  // tied to the embeddings is then written as its own tensor).
+  GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force, bool head = false);
   void add_block(const CompressedBlock& block);
+  void add_head(const CompressedLinear& head);
   void finish();
   const Stats& stats() const { return stats_; }
 
  private:
   void declare_tensors();
+  bool is_compressed(const std::string& name) const;
   void write_metadata();
   void write(const std::string& name, const Tensor& f32, const CompressedLinear* cl);
   RowOrder row_order(const std::string& name) const;
@@ -44,6 +48,7 @@ class GgufWriter {
   const Checkpoint& in_;
   std::string out_;
   GgmlType type_;
+  bool head_;
   std::map<std::string, std::string> gguf_name_;  // canonical → GGUF name
   std::map<std::string, GgmlType> types_;         // canonical → stored type
   std::unique_ptr<GgufFileWriter> file_;

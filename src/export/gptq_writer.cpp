@@ -56,18 +56,22 @@ void check_gptq_exportable(const Checkpoint& input, const MethodSpec& spec) {
   }
 }
 
-GptqWriter::GptqWriter(const Checkpoint& input, std::string out_dir, const MethodSpec& spec, bool force)
-    : in_(input), out_(std::move(out_dir)), tmp_(out_ + ".tmp"), spec_(spec) {
+GptqWriter::GptqWriter(const Checkpoint& input, std::string out_dir, const MethodSpec& spec, bool force, bool head)
+    : in_(input), out_(std::move(out_dir)), tmp_(out_ + ".tmp"), spec_(spec), head_(head) {
   check_gptq_exportable(input, spec);
+  const ModelConfig& c = input.config();
+  LMP_CHECK(!head || (c.vocab_size % (32 / spec.bits) == 0 && c.hidden_size % (32 / spec.bits) == 0), "export gptq: ",
+            names::lm_head(), ": ", spec.bits, "-bit GPTQ packs ", 32 / spec.bits, " values per int32 and needs both "
+            "sizes a multiple of it, found [", c.vocab_size, ", ", c.hidden_size, "]");
   std::error_code ec;
   LMP_CHECK(force || !fs::exists(out_, ec), "export gptq: output '", out_, "' exists (use --force to replace it)");
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
   LMP_CHECK(!ec, "export gptq: cannot create '", tmp_, "': ", ec.message());
-  n_shards_ = input.config().num_layers + 1;
+  n_shards_ = input.config().num_layers + 1 + (head ? 1 : 0);
   std::vector<std::pair<std::string, Tensor>> outer;
   for (const std::string& name : input.tensor_names())
-    if (!in_block(name)) outer.emplace_back(name, to_f16(input.load_f32(name)));
+    if (!in_block(name) && !(head && name == names::lm_head())) outer.emplace_back(name, to_f16(input.load_f32(name)));
   write_shard(1, std::move(outer));
 }
 
@@ -92,19 +96,31 @@ void GptqWriter::add_block(const CompressedBlock& block) {
   for (const std::string& name : in_.tensor_names())  // norms and biases
     if (name.rfind(prefix, 0) == 0 && !is_linear_weight(name)) tensors.emplace_back(name, to_f16(in_.load_f32(name)));
   for (const std::string& leaf : names::block_linears()) {
-    const std::string base = names::layer(block.index, leaf);
     const auto it = block.linears.find(leaf);
-    LMP_CHECK(it != block.linears.end() && it->second.quant, "export gptq: ", base,
-              ".weight: expected a quantized linear (every linear of a GPTQ checkpoint is packed), found ",
-              it == block.linears.end() ? "none (skipped by --ignore?)" : "one without an integer grid");
-    GptqPacked p = gptq_pack(base + ".weight", *it->second.quant);
-    tensors.emplace_back(base + ".qweight", std::move(p.qweight));
-    tensors.emplace_back(base + ".qzeros", std::move(p.qzeros));
-    tensors.emplace_back(base + ".scales", std::move(p.scales));
-    tensors.emplace_back(base + ".g_idx", std::move(p.g_idx));
+    for (auto& t : packed(names::layer(block.index, leaf), it == block.linears.end() ? nullptr : &it->second))
+      tensors.push_back(std::move(t));
   }
   write_shard(block.index + 2, std::move(tensors));
   ++blocks_done_;
+}
+
+void GptqWriter::add_head(const CompressedLinear& head) {
+  LMP_CHECK(head_, "export gptq: add_head() on a writer made without a compressed head");
+  write_shard(n_shards_, packed("lm_head", &head));
+  head_done_ = true;
+}
+
+// <base>.qweight / .qzeros / .scales / .g_idx of one quantized linear.
+std::vector<std::pair<std::string, Tensor>> GptqWriter::packed(const std::string& base,
+                                                                const CompressedLinear* cl) const {
+  LMP_CHECK(cl && cl->quant, "export gptq: ", base,
+            ".weight: expected a quantized linear (every linear of a GPTQ checkpoint is packed), found ",
+            !cl ? "none (skipped by --ignore?)" : "one without an integer grid");
+  GptqPacked p = gptq_pack(base + ".weight", *cl->quant);
+  return {{base + ".qweight", std::move(p.qweight)},
+          {base + ".qzeros", std::move(p.qzeros)},
+          {base + ".scales", std::move(p.scales)},
+          {base + ".g_idx", std::move(p.g_idx)}};
 }
 
 void GptqWriter::write_config() const {
@@ -116,6 +132,10 @@ void GptqWriter::write_config() const {
                                 {"desc_act", spec_.act_order}, {"sym", spec_.sym},
                                 {"static_groups", spec_.static_groups}, {"true_sequential", true},
                                 {"damp_percent", spec_.damp}, {"checkpoint_format", "gptq"}};
+  if (head_) {
+    cfg["quantization_config"]["lm_head"] = true;
+    cfg["tie_word_embeddings"] = false;
+  }
   std::ofstream(tmp_ + "/config.json") << cfg.dump(2) << "\n";
 }
 
@@ -124,6 +144,7 @@ void GptqWriter::copy_side_files() const { copy_tokenizer_files(in_, tmp_, "expo
 void GptqWriter::finish() {
   LMP_CHECK(blocks_done_ == in_.config().num_layers, "export gptq: ", blocks_done_, " of ",
             in_.config().num_layers, " blocks were written");
+  LMP_CHECK(head_done_ || !head_, "export gptq: lm_head was to be packed but never arrived");
   nlohmann::json index;
   for (const auto& [name, shard] : weight_map_) index["weight_map"][name] = shard;
   index["metadata"] = {{"total_size", total_bytes_}};

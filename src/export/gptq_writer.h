@@ -20,10 +20,13 @@ void check_gptq_exportable(const Checkpoint& input, const MethodSpec& spec);
 
 class GptqWriter {
  public:
-  // Calls check_gptq_exportable; `force` replaces an existing OUT.
-  GptqWriter(const Checkpoint& input, std::string out_dir, const MethodSpec& spec, bool force);
+  // Calls check_gptq_exportable; `force` replaces an existing OUT. `head`: lm_head is packed too, from
+  // add_head(), into the last shard (quantization_config "lm_head": true, as GPTQModel and vLLM read it;
+  // a head tied to the embeddings is untied).
+  GptqWriter(const Checkpoint& input, std::string out_dir, const MethodSpec& spec, bool force, bool head = false);
   // Packs the block's linears (every one must carry a QuantGrid) and writes its shard.
   void add_block(const CompressedBlock& block);
+  void add_head(const CompressedLinear& head);
   // Writes the index, config.json and the tokenizer files, and renames OUT.tmp → OUT.
   void finish();
 
@@ -32,10 +35,12 @@ class GptqWriter {
   void write_shard(int64_t k, std::vector<std::pair<std::string, Tensor>> tensors);
   void write_config() const;
   void copy_side_files() const;
+  std::vector<std::pair<std::string, Tensor>> packed(const std::string& base, const CompressedLinear* cl) const;
 
   const Checkpoint& in_;
   std::string out_, tmp_;
   MethodSpec spec_;
+  bool head_ = false, head_done_ = false;
   int64_t n_shards_ = 0, blocks_done_ = 0;
   std::vector<std::pair<std::string, std::string>> weight_map_;  // tensor → shard
   uint64_t total_bytes_ = 0;

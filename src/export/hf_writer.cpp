@@ -37,7 +37,7 @@ std::string torch_dtype_name(DType d) {
 
 }  // namespace
 
-HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dtype, bool force)
+HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dtype, bool force, bool head)
     : in_(input), out_(std::move(out_dir)), tmp_(out_ + ".tmp"), dtype_(parse_dtype(dtype, input.config())) {
   std::error_code ec;
   LMP_CHECK(force || !fs::exists(out_, ec), "export hf: output '", out_, "' exists (use --force to replace it)");
@@ -50,9 +50,15 @@ HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dty
     shard_of_[name] = shard;
     missing_[shard].insert(name);
   }
-  // Everything that is not a block linear is copied from the input now.
+  if (head && !shard_of_.count(names::lm_head())) {  // tied: the head joins the embeddings' shard
+    untie_ = true;
+    shard_of_[names::lm_head()] = shard_of_.at(names::embed());
+    missing_[shard_of_.at(names::embed())].insert(names::lm_head());
+  }
+  // Everything that is not a block linear (or a compressed head) is copied from the input now.
   for (const std::string& name : input.tensor_names()) {
     const bool linear = name.find(".self_attn.") != std::string::npos || name.find(".mlp.") != std::string::npos;
+    if (head && name == names::lm_head()) continue;
     if (!linear || name.find(".bias") != std::string::npos) put(name, input.load_f32(name));
   }
   flush_complete_shards();
@@ -75,6 +81,11 @@ void HfWriter::add_block(const CompressedBlock& block) {
   flush_complete_shards();
 }
 
+void HfWriter::add_head(const CompressedLinear& head) {
+  put(names::lm_head(), head.weight);
+  flush_complete_shards();
+}
+
 void HfWriter::flush_complete_shards() {
   for (auto& [shard, missing] : missing_)
     if (missing.empty() && pending_.count(shard)) write_shard(shard);
@@ -88,7 +99,9 @@ void HfWriter::write_shard(const std::string& shard) {
 }
 
 void HfWriter::copy_side_files() const {
-  std::ofstream(tmp_ + "/config.json") << export_config(in_, torch_dtype_name(dtype_)).dump(2) << "\n";
+  nlohmann::json config = export_config(in_, torch_dtype_name(dtype_));
+  if (untie_) config["tie_word_embeddings"] = false;
+  std::ofstream(tmp_ + "/config.json") << config.dump(2) << "\n";
   copy_tokenizer_files(in_, tmp_, "export hf");
 }
 
@@ -102,7 +115,8 @@ void HfWriter::finish() {
     uint64_t total = 0;
     for (const auto& [name, shard] : shard_of_) {
       index["weight_map"][name] = shard;
-      total += uint64_t(shape_numel(in_.info(name).shape)) * dtype_block_bytes(dtype_);
+      const std::string& stored = name == names::lm_head() && untie_ ? names::embed() : name;  // same shape
+      total += uint64_t(shape_numel(in_.info(stored).shape)) * dtype_block_bytes(dtype_);
     }
     index["metadata"] = {{"total_size", total}};
     std::ofstream(tmp_ + "/model.safetensors.index.json") << index.dump(2) << "\n";

@@ -18,9 +18,12 @@ namespace lmp {
 class HfWriter {
  public:
   // `dtype`: "bf16" | "f16" | "f32" | "" (the input's). `force`: replace an existing OUT.
-  HfWriter(const Checkpoint& input, std::string out_dir, std::string dtype, bool force);
+  // `head`: lm_head.weight comes from add_head() (a compressed head); a head tied to the embeddings is
+  // then written as its own tensor (beside the embeddings) and config.json says tie_word_embeddings false.
+  HfWriter(const Checkpoint& input, std::string out_dir, std::string dtype, bool force, bool head = false);
   // Takes the compressed linears of one block; writes every shard that became complete.
   void add_block(const CompressedBlock& block);
+  void add_head(const CompressedLinear& head);
   // Writes the remaining shards, the index, config and tokenizer files, and renames OUT.tmp → OUT.
   void finish();
 
@@ -37,6 +40,7 @@ class HfWriter {
   std::map<std::string, std::set<std::string>> missing_;    // shard → tensors not yet known
   std::map<std::string, std::map<std::string, Tensor>> pending_;  // shard → converted tensors
   std::vector<std::string> written_;
+  bool untie_ = false;  // a compressed head replaces a tied one
 };
 
 }  // namespace lmp

@@ -61,6 +61,12 @@ void Model::set_block(int64_t b, BlockWeights w) {
   blocks_.at(size_t(b)) = std::make_unique<BlockWeights>(std::move(w));
 }
 
+void Model::set_lm_head(Tensor w) {
+  LMP_CHECK(w.dtype() == DType::F32 && w.shape() == lm_head_.shape(), "model: set_lm_head: expected an f32 [",
+            config().vocab_size, ", ", config().hidden_size, "] tensor, found ", shape_str(w.shape()));
+  lm_head_ = std::move(w);
+}
+
 void Model::embed(std::span<const int32_t> ids, float* x) const {
   const int64_t dim = config().hidden_size, vocab = config().vocab_size;
   const float* table = embed_.f32();

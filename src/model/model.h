@@ -36,6 +36,12 @@ class Model {
   // Replaces block b's weights (a compressed block being evaluated in memory).
   void set_block(int64_t b, BlockWeights w);
 
+  // The output head [vocab, hidden] (f32; the embeddings when tied) and the final norm before it.
+  const Tensor& lm_head() const { return lm_head_; }
+  const Tensor& final_norm() const { return final_norm_; }
+  // Replaces the output head (a compressed head being evaluated in memory); a tied head is untied.
+  void set_lm_head(Tensor w);
+
   // x[n, hidden] = embedding rows of ids (ids are checked against the vocabulary).
   void embed(std::span<const int32_t> ids, float* x) const;
   // logits[rows, vocab] = lm_head(rms_norm(x)); x is left unchanged.

@@ -88,8 +88,8 @@ BlockRun run(const Model& m, int64_t layer, CalibActivations& act, bool staged, 
     r.stats[leaves.front()] = s;
     for (const auto& leaf : leaves) coarsen(r.compressed.linear(leaf));
   };
-  if (staged) run_block_staged(m, layer, r.compressed, act, flags, compress);
-  else run_block_whole(m, layer, r.compressed, act, flags, compress);
+  if (staged) run_block_staged(m, layer, r.compressed, act, same_flags(flags), compress);
+  else run_block_whole(m, layer, r.compressed, act, same_flags(flags), compress);
   return r;
 }
 

@@ -42,6 +42,7 @@ struct ExportCase {
   MethodSpec spec;
   Round linears;                    // how the export stores the compressed linears' values
   Round matrices, norms;            // how it stores embeddings / lm_head, and norms
+  bool head = false;                // --include-head: lm_head compressed and exported like the linears
 };
 
 void PrintTo(const ExportCase& c, std::ostream* os) { *os << c.label; }
@@ -101,15 +102,19 @@ void compress_and_export(Model& m, const ExportCase& c, const std::string& out,
   std::unique_ptr<HfWriter> hf;
   std::unique_ptr<GptqWriter> gptq;
   std::unique_ptr<GgufWriter> gguf;
-  if (c.format == "hf") hf = std::make_unique<HfWriter>(m.checkpoint(), out, c.type, false);
-  if (c.format == "gptq") gptq = std::make_unique<GptqWriter>(m.checkpoint(), out, c.spec, false);
-  if (c.format == "gguf") gguf = std::make_unique<GgufWriter>(m.checkpoint(), out, c.type, false);
+  if (c.format == "hf") hf = std::make_unique<HfWriter>(m.checkpoint(), out, c.type, false, c.head);
+  if (c.format == "gptq") gptq = std::make_unique<GptqWriter>(m.checkpoint(), out, c.spec, false, c.head);
+  if (c.format == "gguf") gguf = std::make_unique<GgufWriter>(m.checkpoint(), out, c.type, false, c.head);
   PipelineOptions po;
   po.spec = c.spec;
-  compress_model(m, calib().input_ids, calib().n, calib().seq, po, [&](const CompressedBlock& b) {
-    on_block(b);
-    hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : gguf->add_block(b);
-  });
+  po.include_head = c.head;
+  compress_model(
+      m, calib().input_ids, calib().n, calib().seq, po,
+      [&](const CompressedBlock& b) {
+        on_block(b);
+        hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : gguf->add_block(b);
+      },
+      [&](const CompressedLinear& h) { hf ? hf->add_head(h) : gptq ? gptq->add_head(h) : gguf->add_head(h); });
   hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish();
   if (gguf) *stats = gguf->stats();
 }
@@ -129,8 +134,9 @@ bool bit_equal(const Tensor& a, const Tensor& b) {
 }
 
 void expect_same_weights(const Model& mem, const Model& back) {
-  for (const std::string& name : {names::embed(), names::final_norm(), names::lm_head()})
+  for (const std::string& name : {names::embed(), names::final_norm()})
     EXPECT_TRUE(bit_equal(mem.checkpoint().load_f32(name), back.checkpoint().load_f32(name))) << name;
+  EXPECT_TRUE(bit_equal(mem.lm_head(), back.lm_head())) << "lm_head";  // compressed in memory with --include-head
   for (int64_t b = 0; b < mem.config().num_layers; ++b) {
     const BlockWeights &x = mem.block(b), &y = back.block(b);
     EXPECT_TRUE(bit_equal(x.attn_norm, y.attn_norm)) << "block " << b;
@@ -171,6 +177,9 @@ std::vector<ExportCase> cases() {
       {"gguf_f16", "gguf", "f16", rtn4, Round::F16, Round::F16, Round::None},
       {"gguf_q8_0", "gguf", "q8_0", method("rtn", 8, 32, true, true), Round::None, Round::F16, Round::None},
       {"gguf_q4_0", "gguf", "q4_0", method("rtn", 4, 32, true, true), Round::None, Round::F16, Round::None},
+      {"hf_f32_gptq_head", "hf", "f32", method("gptq", 4, 128, false, false), Round::None, Round::None, Round::None, true},
+      {"gptq_w4_head", "gptq", "", method("gptq", 4, 128, false, true), Round::None, Round::F16, Round::F16, true},
+      {"gguf_q4_0_head", "gguf", "q4_0", method("rtn", 4, 32, true, true), Round::None, Round::F16, Round::None, true},
   };
 }
 
@@ -203,8 +212,12 @@ TEST_P(ExportRoundTrip, ReloadsTheSameWeightsAndPerplexity) {
     EXPECT_EQ(back.checkpoint().packing("model.layers.0.mlp.down_proj.weight"),
               "gptq " + std::to_string(c.spec.bits) + "-bit");
   }
+  if (c.head) {
+    const Tensor original = Checkpoint::open(input_for(c.matrices, c.norms)).load_f32(names::lm_head());
+    EXPECT_FALSE(bit_equal(original, m.lm_head())) << "the head should have been compressed";
+  }
   if (c.type == "q8_0" || c.type == "q4_0") {  // blocks written from the codes, none re-quantized
-    EXPECT_EQ(stats.from_codes, 7 * m.config().num_layers);
+    EXPECT_EQ(stats.from_codes, 7 * m.config().num_layers + (c.head ? 1 : 0));
     EXPECT_EQ(stats.requantized, 0);
   }
 }
@@ -233,4 +246,36 @@ TEST(ExportRoundTripCli, GptqExportEvaluatesAndInspects) {
   EXPECT_NE(r.out.find("quantization  gptq 4-bit, group 64, asym (checkpoint_format gptq)"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("gptq 4-bit"), std::string::npos);
+}
+
+// A head tied to the embeddings (tiny-llama3): --include-head unties it in the export (config.json says
+// so, the embeddings stay as they were); skipping lm_head by --ignore keeps the tie.
+TEST(IncludeHead, TiedHeadIsUntiedOnlyWhenCompressed) {
+  LMP_REQUIRE_SHARED();
+  const std::string model = test::shared_path("models/tiny-llama3"), dir = test::temp_dir("head-tied");
+  const Model base = Model::open(model);
+  ASSERT_TRUE(base.config().tie_word_embeddings);
+  for (const std::string format : {"hf", "gptq"}) {
+    const std::string out = dir + "/" + format;
+    auto r = test::run_cli("compress " + model + " -o " + out + " --method rtn --bits 4 --group 32 --include-head "
+                           "--dtype f32 --format " + format + " --json --quiet");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out).at("linears"), 7 * base.config().num_layers + 1) << format;
+    const Model back = Model::open(out);
+    EXPECT_FALSE(back.config().tie_word_embeddings) << format;
+    EXPECT_FALSE(bit_equal(back.lm_head(), base.lm_head())) << format;
+    if (format != "hf") continue;
+    EXPECT_TRUE(bit_equal(back.checkpoint().load_f32(names::embed()), base.lm_head()));
+    // The export runs as the in-memory model does: same embeddings, the compressed head beside them.
+    Model mem = Model::open(model);
+    for (int64_t b = 0; b < mem.config().num_layers; ++b) mem.set_block(b, back.block(b));
+    mem.set_lm_head(back.lm_head());
+    const std::vector<int32_t> ids = {1, 5, 9, 200, 17, 3};
+    EXPECT_EQ(mem.forward(ids, BatchShape{1, 6, {}}), back.forward(ids, BatchShape{1, 6, {}}));
+  }
+  const std::string kept = dir + "/ignored";
+  auto r = test::run_cli("compress " + model + " -o " + kept + " --method rtn --include-head --ignore lm_head --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("linears"), 7 * base.config().num_layers);
+  EXPECT_TRUE(Model::open(kept).config().tie_word_embeddings);
 }
