@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "core/error.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,15 @@
 namespace fs = std::filesystem;
 
 namespace lmp::test {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 bool have_shared() { return fs::is_directory(fs::path(LMP_SHARED_DIR) / "models"); }
 

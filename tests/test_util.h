@@ -3,9 +3,13 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 namespace lmp::test {
+
+// The message of the lmp::Error `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 // Absolute path of a file under the shared/ folder ("models/lm-s"). Returns "" when shared/ is absent.
 std::string shared_path(const std::string& rel);

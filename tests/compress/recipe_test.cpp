@@ -20,17 +20,8 @@
 namespace lmp {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string parse_error(const std::string& text, const std::string& src = "r.json") {
-  return error_of([&] { parse_recipe(text, src); });
+  return test::error_of([&] { parse_recipe(text, src); });
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
@@ -173,10 +164,10 @@ TEST(RecipeParse, ChainsAreBuiltWhenRead) {
 
 TEST(RecipeParse, LoadNamesTheFile) {
   const std::string dir = test::temp_dir("recipe-load");
-  EXPECT_EQ(error_of([&] { load_recipe(dir + "/none.json"); }),
+  EXPECT_EQ(test::error_of([&] { load_recipe(dir + "/none.json"); }),
             dir + "/none.json: cannot read the recipe: not a regular file");
   test::write_file(dir + "/r.json", R"({"stages": [{"method": "rtn", "bits": 12}]})");
-  EXPECT_EQ(error_of([&] { load_recipe(dir + "/r.json"); }), dir + "/r.json: stages[0].bits: 12 out of range 2-8");
+  EXPECT_EQ(test::error_of([&] { load_recipe(dir + "/r.json"); }), dir + "/r.json: stages[0].bits: 12 out of range 2-8");
 }
 
 TEST(RecipeParse, ExamplesLoad) {
@@ -197,10 +188,10 @@ TEST(RecipeParse, MethodFormIsAOneStageRecipe) {
   EXPECT_EQ(recipe_sequential(r), "linear");
   EXPECT_EQ(stages_for(r, "model.layers.0.mlp.down_proj.weight"), nullptr);
   EXPECT_EQ(r.overrides[0].origin, "--ignore");
-  EXPECT_EQ(error_of([&] { add_ignore(r, {"("}); }).rfind("compress: --ignore '(' is not a valid regular expression", 0),
+  EXPECT_EQ(test::error_of([&] { add_ignore(r, {"("}); }).rfind("compress: --ignore '(' is not a valid regular expression", 0),
             0u);
   s.bits = 9;
-  EXPECT_EQ(error_of([&] { check_recipe(recipe_from_method(s)); }), "gptq: --bits must be in [2, 8], found 9");
+  EXPECT_EQ(test::error_of([&] { check_recipe(recipe_from_method(s)); }), "gptq: --bits must be in [2, 8], found 9");
 }
 
 // ---- chaining on synthetic weights ----

@@ -30,15 +30,6 @@ MethodSpec rtn_w4(int64_t group) {
   return s;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace
 
 TEST(GptqExport, UnpacksToExactlyTheCompressedWeights) {
@@ -100,14 +91,14 @@ TEST(GptqExport, RefusesWhatTheFormatCannotHoldBeforeWork) {
   const Checkpoint lm = Checkpoint::open(test::shared_path("models/lm-s"));
   MethodSpec s = rtn_w4(128);
   s.bits = 3;
-  EXPECT_EQ(error_of([&] { GptqWriter(lm, out, s, false); }),
+  EXPECT_EQ(test::error_of([&] { GptqWriter(lm, out, s, false); }),
             "export gptq: --bits 3 cannot be packed; the GPTQ format holds 2, 4 or 8 bits");
   s = rtn_w4(128);
   s.method = "nf4";
-  EXPECT_EQ(error_of([&] { GptqWriter(lm, out, s, false); }),
+  EXPECT_EQ(test::error_of([&] { GptqWriter(lm, out, s, false); }),
             "export gptq: --method nf4 does not produce an integer grid; the GPTQ format needs --method rtn or gptq");
   const Checkpoint st = Checkpoint::open(test::shared_path("models/stories260K/stories260K.gguf"));
-  EXPECT_EQ(error_of([&] { GptqWriter(st, out, rtn_w4(-1), false); }),
+  EXPECT_EQ(test::error_of([&] { GptqWriter(st, out, rtn_w4(-1), false); }),
             "export gptq: model.layers.0.mlp.down_proj.weight: 4-bit GPTQ packs 8 values per int32 and needs both "
             "sizes a multiple of 8, found [64, 172]");
   EXPECT_FALSE(fs::exists(out));

@@ -23,6 +23,7 @@
 #include "test_util.h"
 #include "tokenizer/hf_bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
+#include "../tokenizer/spm_vocab_fixture.h"
 
 using namespace lmp;
 namespace fs = std::filesystem;
@@ -32,23 +33,6 @@ namespace {
 
 const std::string M = "\xE2\x96\x81";  // ▁
 
-// <unk> <s> </s>, the given pieces and scores, then (optionally) the 256 byte pieces.
-SpmVocab small_vocab(const std::vector<std::pair<std::string, float>>& pieces, bool bytes = true) {
-  SpmVocab v;
-  v.pieces = {"<unk>", "<s>", "</s>"};
-  v.scores = {0, 0, 0};
-  for (const auto& [p, s] : pieces) {
-    v.pieces.push_back(p);
-    v.scores.push_back(s);
-  }
-  for (int b = 0; bytes && b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof name, "<0x%02X>", b);
-    v.pieces.push_back(name);
-    v.scores.push_back(0);
-  }
-  return v;
-}
 
 // Writes the tokenizer files of `v` into a fresh directory; returns the tokenizer.json path.
 std::string write_files(const SpmVocab& v, const std::string& tag) {
@@ -91,7 +75,7 @@ std::vector<std::string> jsonl_texts(const std::string& path) {
 
 TEST(SpmMerges, RankedByScoreThenLongerLeftThenVocabularyOrder) {
   // ids: 3 ▁, 4 a, 5 b, 6 ab, 7 ▁a, 8 ▁ab, 9 ba (same score as ab)
-  const SpmVocab v = small_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}, {"ba", -5}});
+  const SpmVocab v = test::small_spm_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}, {"ba", -5}});
   const SpmTokenizer tok(v);
   std::vector<std::pair<std::string, std::string>> got;
   for (const SpmMerge& m : spm_merges(v, tok)) got.emplace_back(m.left, m.right);
@@ -101,7 +85,7 @@ TEST(SpmMerges, RankedByScoreThenLongerLeftThenVocabularyOrder) {
 }
 
 TEST(SpmMerges, OnlyNormalAndUserDefinedPiecesAreResults) {
-  SpmVocab v = small_vocab({{"<", -1}, {"s>", -2}, {"x", -3}, {"y", -4}, {"xy", -5}, {"yx", -6}});
+  SpmVocab v = test::small_spm_vocab({{"<", -1}, {"s>", -2}, {"x", -3}, {"y", -4}, {"xy", -5}, {"yx", -6}});
   v.types.assign(v.pieces.size(), SpmTokenType::Normal);
   v.types[0] = SpmTokenType::Unknown;
   v.types[1] = v.types[2] = SpmTokenType::Control;
@@ -115,7 +99,7 @@ TEST(SpmMerges, OnlyNormalAndUserDefinedPiecesAreResults) {
 }
 
 TEST(HfTokenizerJson, HasTheLlamaConverterShape) {
-  const json t = spm_tokenizer_json(small_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -4}}));
+  const json t = spm_tokenizer_json(test::small_spm_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -4}}));
   EXPECT_EQ(t["model"]["type"], "BPE");
   EXPECT_EQ(t["model"]["byte_fallback"], true);
   EXPECT_EQ(t["model"]["fuse_unk"], false);
@@ -136,16 +120,16 @@ TEST(HfTokenizerJson, HasTheLlamaConverterShape) {
   EXPECT_EQ(t["post_processor"]["special_tokens"]["<s>"]["ids"], json::array({1}));
   EXPECT_EQ(t["decoder"]["decoders"].size(), 4u);
   EXPECT_EQ(t["decoder"]["decoders"][3]["type"], "Strip");
-  const json cfg = spm_tokenizer_config(small_vocab({{"a", 0}}));
+  const json cfg = spm_tokenizer_config(test::small_spm_vocab({{"a", 0}}));
   EXPECT_EQ(cfg["add_bos_token"], true);
   EXPECT_EQ(cfg["bos_token"], "<s>");
   EXPECT_EQ(cfg["eos_token"], "</s>");
   EXPECT_EQ(cfg["added_tokens_decoder"]["2"]["content"], "</s>");
-  EXPECT_EQ(spm_special_tokens_map(small_vocab({{"a", 0}}))["unk_token"]["content"], "<unk>");
+  EXPECT_EQ(spm_special_tokens_map(test::small_spm_vocab({{"a", 0}}))["unk_token"]["content"], "<unk>");
 }
 
 TEST(HfTokenizerJson, SmallVocabEncodesLikeSpm) {
-  SpmVocab v = small_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}, {"[tag]", 0}});
+  SpmVocab v = test::small_spm_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}, {"[tag]", 0}});
   v.types.assign(v.pieces.size(), SpmTokenType::Normal);
   v.types[0] = SpmTokenType::Unknown;
   v.types[1] = v.types[2] = SpmTokenType::Control;
@@ -161,7 +145,7 @@ TEST(HfTokenizerJson, SmallVocabEncodesLikeSpm) {
 }
 
 TEST(HfTokenizerJson, NoBosNoSpacePrefixNoBytes) {
-  SpmVocab v = small_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}}, false);
+  SpmVocab v = test::small_spm_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}}, false);
   v.add_bos = false;
   v.add_space_prefix = false;
   const json t = spm_tokenizer_json(v);
@@ -176,13 +160,13 @@ TEST(HfTokenizerJson, NoBosNoSpacePrefixNoBytes) {
 }
 
 TEST(HfTokenizerJson, WritesTheFilesAtomically) {
-  const std::string path = write_files(small_vocab({{"a", 0}}), "tokjson-files");
+  const std::string path = write_files(test::small_spm_vocab({{"a", 0}}), "tokjson-files");
   const fs::path dir = fs::path(path).parent_path();
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".tmp") << e.path();
-  EXPECT_THROW(write_spm_tokenizer_files(small_vocab({{"a", 0}}), "/nonexistent/dir", "test"), Error);
-  SpmVocab bad = small_vocab({{"a", 0}});
+  EXPECT_THROW(write_spm_tokenizer_files(test::small_spm_vocab({{"a", 0}}), "/nonexistent/dir", "test"), Error);
+  SpmVocab bad = test::small_spm_vocab({{"a", 0}});
   bad.scores.pop_back();
   EXPECT_THROW(spm_tokenizer_json(bad), Error);
 }

@@ -15,15 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // Copies a shared model folder into a temp dir (files are read-only there).
 std::string copy_model(const std::string& model, const std::string& tag) {
   const std::string dir = test::temp_dir(tag);
@@ -114,7 +105,7 @@ TEST(Checkpoint, MissingTensor) {
     if (e.name != name) keep.push_back({e.name, st.tensor(e.name)});
   write_safetensors(dir + "/" + shard + ".new", keep, st.metadata);
   fs::rename(dir + "/" + shard + ".new", dir + "/" + shard);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": missing tensor " + name + " (config.json says 6 layers)");
 }
 
@@ -129,7 +120,7 @@ TEST(Checkpoint, WrongShape) {
     out.push_back({e.name, t});
   }
   write_safetensors(dir + "/model.safetensors", out, st.metadata);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.layers.1.mlp.down_proj.weight: expected shape [64, 160], found [64, 150]");
 }
 
@@ -140,27 +131,27 @@ TEST(Checkpoint, IndexNamingAbsentShardOrTensor) {
   auto j = nlohmann::json::parse(test::read_file(index));
   j["weight_map"]["model.norm.weight"] = "model-00002-of-00003.safetensors";
   test::write_file(index, j.dump());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + index + ": weight_map puts model.norm.weight in model-00002-of-00003.safetensors, "
                                     "which does not hold it");
   j["weight_map"]["model.norm.weight"] = "model-00009-of-00003.safetensors";
   test::write_file(index, j.dump());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + index + ": shard model-00009-of-00003.safetensors does not exist in " + dir);
 }
 
 TEST(Checkpoint, PathErrors) {
-  EXPECT_EQ(error_of([] { Checkpoint::open("/nonexistent/model"); }),
+  EXPECT_EQ(test::error_of([] { Checkpoint::open("/nonexistent/model"); }),
             "checkpoint /nonexistent/model: no such file or directory");
   const std::string dir = test::temp_dir("ck-empty");
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": no config.json (expected a Hugging Face model directory)");
   test::write_file(dir + "/x.txt", "hello");
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir + "/x.txt"); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir + "/x.txt"); }),
             "checkpoint " + dir + "/x.txt: unrecognized format (expected a model directory, a .gguf or a llama2.c .bin)");
   test::write_file(dir + "/config.json", R"({"model_type":"llama","vocab_size":10,"hidden_size":8,
     "intermediate_size":16,"num_hidden_layers":1,"num_attention_heads":2})");
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": no model.safetensors or model.safetensors.index.json (only safetensors "
                                   "checkpoints are supported)");
 }
@@ -169,8 +160,8 @@ TEST(Checkpoint, UnknownTensorNameIsAnError) {
   LMP_REQUIRE_SHARED();
   const std::string path = test::shared_path("models/tiny-mistral");
   const Checkpoint ck = Checkpoint::open(path);
-  EXPECT_EQ(error_of([&] { ck.info("nope"); }), "checkpoint " + path + ": no tensor named nope");
-  EXPECT_EQ(error_of([&] { ck.load_f32("nope"); }), "checkpoint " + path + ": no tensor named nope");
+  EXPECT_EQ(test::error_of([&] { ck.info("nope"); }), "checkpoint " + path + ": no tensor named nope");
+  EXPECT_EQ(test::error_of([&] { ck.load_f32("nope"); }), "checkpoint " + path + ": no tensor named nope");
 }
 
 TEST(Checkpoint, MovedCheckpointKeepsViewsAlive) {

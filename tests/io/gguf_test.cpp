@@ -19,15 +19,6 @@ std::string write_tmp(const std::string& tag, const std::string& bytes) {
   return path;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(Gguf, StoriesOpensWithConfigAndVocab) {
   LMP_REQUIRE_SHARED();
   const std::string path = test::shared_path("models/stories260K/stories260K.gguf");
@@ -187,7 +178,7 @@ TEST(Gguf, Version1IsRefused) {
   auto w = test::tiny_llama_gguf();
   w.version = 1;
   const std::string path = write_tmp("v1", w.build());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path + ": unsupported GGUF version 1 (v2 and v3 are supported)");
 }
 
@@ -195,7 +186,7 @@ TEST(Gguf, UnknownTensorTypeNamesTensorAndType) {
   auto w = test::tiny_llama_gguf();
   w.tensor("blk.0.extra.weight", {256}, 12, std::string(144, '\0'));
   const std::string path = write_tmp("type", w.build());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path +
                 ": tensor blk.0.extra.weight: unsupported tensor type 12 (Q4_K; supported: F32, F16, BF16, Q8_0, Q4_0)");
 }
@@ -203,11 +194,11 @@ TEST(Gguf, UnknownTensorTypeNamesTensorAndType) {
 TEST(Gguf, TruncatedFileIsAnError) {
   const std::string bytes = test::tiny_llama_gguf().build();
   const std::string path = write_tmp("trunc", bytes.substr(0, bytes.size() - 100));
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path + ": tensor output.weight: bytes [42368, 47488) exceed the data section of 47388 bytes "
                              "(truncated file?)");
   const std::string path2 = write_tmp("trunc2", bytes.substr(0, 400));
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path2); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path2); }),
             "gguf " + path2 + ": truncated while reading token_embd.weight at byte 395: need 8 bytes, 5 left");
 }
 
@@ -216,7 +207,7 @@ TEST(Gguf, HugeCountsAreRejectedBeforeAllocating) {
   const uint64_t huge = ~0ull / 2;
   std::memcpy(&bytes[8], &huge, 8);  // tensor count
   const std::string path = write_tmp("huge", bytes);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path + ": tensor count 9223372036854775807 exceeds what the file can hold");
 }
 
@@ -224,12 +215,12 @@ TEST(Gguf, UnsupportedArchitectureAndRopeScaling) {
   test::GgufWriter w;
   w.kv_str("general.architecture", "gpt2");
   const std::string path = write_tmp("arch", w.build());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path + ": general.architecture: expected llama or qwen2, found \"gpt2\"");
   auto w2 = test::tiny_llama_gguf();
   w2.kv_str("llama.rope.scaling.type", "yarn");
   const std::string path2 = write_tmp("yarn", w2.build());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path2); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path2); }),
             "gguf " + path2 + ": llama.rope.scaling.type: expected none, found \"yarn\"");
 }
 
@@ -263,7 +254,7 @@ TEST(Gguf, EmbeddedVocabFields) {
   bad.kv_str_array("tokenizer.ggml.tokens", {"a", "b", "c"});
   bad.kv_f32_array("tokenizer.ggml.scores", {0, 0});
   const std::string path = write_tmp("badvocab", bad.build());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path + ": tokenizer.ggml.scores: expected 3 numbers (one per token), found [2 items]");
 }
 

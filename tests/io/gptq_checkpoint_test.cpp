@@ -25,15 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 struct Layout {
   int bits = 4;
   int64_t group = 32;  // -1: one group per row
@@ -200,7 +191,7 @@ TEST(GptqCheckpoint, InspectMetadataAndRawAccess) {
   EXPECT_EQ(ck.metadata().at("quantization"), "gptq 4-bit, group 32, desc_act, asym (checkpoint_format gptq)");
   const std::string name = "model.layers.0.mlp.up_proj.weight";
   EXPECT_EQ(ck.info(name).file_name, "model.layers.0.mlp.up_proj.qweight");
-  EXPECT_EQ(error_of([&] { ck.raw(name); }),
+  EXPECT_EQ(test::error_of([&] { ck.raw(name); }),
             "checkpoint " + dir + ": " + name + ": stored packed (gptq 4-bit in model.layers.0.mlp.up_proj.qweight "
                                                 "and its companions); only its f32 values can be loaded");
   EXPECT_EQ(ck.load_f32("model.norm.weight").numel(), 64);  // unpacked tensors as before
@@ -240,7 +231,7 @@ TEST(GptqCheckpoint, MissingQzerosNamesFileAndTensor) {
   const std::string dir = corrupt_model("gptq-noqz", [](auto& ts) {
     std::erase_if(ts, [](const auto& p) { return p.first == kDown + ".qzeros"; });
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown + ".qweight: " + kDown +
                 ".qzeros is missing (every GPTQ-packed linear has qweight, qzeros and scales)");
 }
@@ -250,7 +241,7 @@ TEST(GptqCheckpoint, MisShapedQweightGivesExpectedAndFound) {
   const std::string dir = corrupt_model("gptq-qw", [](auto& ts) {
     tensor_named(ts, kDown + ".qweight") = Tensor::zeros(DType::I32, {19, 64});  // one row of words short
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown +
                 ".qweight: expected shape [20, 64] (160 inputs in g_idx · 4 bits / 32), found [19, 64]");
 }
@@ -265,7 +256,7 @@ TEST(GptqCheckpoint, TruncatedQweightWithoutGidxFailsOnTheConfigShape) {
       },
       quant_config(Layout{4, 32, false, false, "gptq"}));
   // 152 inputs now, still 5 groups: the parts agree, the config's shape does not.
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": " + kDown + ".weight: expected shape [64, 160], found [64, 152] (gptq 4-bit: " +
                 kDown + ".qweight in model.safetensors)");
 }
@@ -275,14 +266,14 @@ TEST(GptqCheckpoint, QzerosAndScalesShapes) {
   std::string dir = corrupt_model("gptq-qz", [](auto& ts) {
     tensor_named(ts, kDown + ".qzeros") = Tensor::zeros(DType::I32, {5, 16});
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown +
                 ".qzeros: expected shape [5, 8] (5 groups of 32 over 160 inputs, 64 outputs · 4 bits / 32), "
                 "found [5, 16]");
   dir = corrupt_model("gptq-sc", [](auto& ts) {
     tensor_named(ts, kDown + ".scales") = Tensor::zeros(DType::F16, {4, 64});
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown +
                 ".scales: expected shape [5, 64] (5 groups of 32 over 160 inputs, 64 outputs), found [4, 64]");
 }
@@ -292,7 +283,7 @@ TEST(GptqCheckpoint, GidxOutOfRange) {
   const std::string dir = corrupt_model("gptq-gidx", [](auto& ts) {
     static_cast<int32_t*>(tensor_named(ts, kDown + ".g_idx").mutable_data())[17] = 5;
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown + ".g_idx: g_idx[17] = 5, expected [0, 5)");
 }
 
@@ -301,12 +292,12 @@ TEST(GptqCheckpoint, DtypesAndOrphans) {
   std::string dir = corrupt_model("gptq-dt", [](auto& ts) {
     tensor_named(ts, kDown + ".g_idx") = Tensor::zeros(DType::I64, {160});
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown + ".g_idx: expected dtype I32, found I64");
   dir = corrupt_model("gptq-orphan", [](auto& ts) {
     std::erase_if(ts, [](const auto& p) { return p.first == kDown + ".qweight"; });
   });
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.safetensors: " + kDown + ".g_idx: found without " + kDown +
                 ".qweight (a GPTQ-packed linear stores qweight, qzeros, scales and g_idx)");
 }
@@ -316,19 +307,19 @@ TEST(GptqCheckpoint, ConfigErrors) {
   auto q = quant_config(Layout{4, 32, true, false, "gptq"});
   q["bits"] = 3;
   std::string dir = corrupt_model("gptq-bits", [](auto&) {}, q);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "config " + dir + "/config.json: quantization_config.bits: expected 2, 4 or 8, found 3 (3-bit GPTQ packs "
                               "values across int32 words and is not supported)");
   q = quant_config(Layout{4, 32, true, false, "gptq"});
   q["quant_method"] = "awq";
   dir = corrupt_model("gptq-awq", [](auto&) {}, q);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "config " + dir + "/config.json: quantization_config.quant_method: \"awq\" checkpoints are not supported "
                               "(expected gptq)");
   q = quant_config(Layout{4, 32, true, false, "gptq"});
   q["checkpoint_format"] = "marlin";
   dir = corrupt_model("gptq-fmt", [](auto&) {}, q);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "config " + dir + "/config.json: quantization_config.checkpoint_format: expected gptq or gptq_v2, found "
                               "\"marlin\"");
   q = quant_config(Layout{4, 32, false, false, "gptq"});
@@ -336,7 +327,7 @@ TEST(GptqCheckpoint, ConfigErrors) {
   auto cfg = nlohmann::json::parse(test::read_file(dir + "/config.json"));
   cfg.erase("quantization_config");
   test::write_file(dir + "/config.json", cfg.dump());
-  EXPECT_EQ(error_of([&] { Checkpoint::open(dir); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(dir); }),
             "checkpoint " + dir + ": model.layers.0.mlp.down_proj.qweight: a packed tensor, but config.json has no "
                                   "quantization_config (expected quant_method gptq)");
   // AutoGPTQ folders from before transformers' field keep it in quantize_config.json.

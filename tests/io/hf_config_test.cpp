@@ -9,15 +9,6 @@
 namespace lmp {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 void expect_same(const ModelConfig& a, const ModelConfig& b) {
   EXPECT_EQ(a.arch, b.arch);
   EXPECT_EQ(a.vocab_size, b.vocab_size);
@@ -127,40 +118,40 @@ TEST(HfConfig, BiasesAndTokenIds) {
 }
 
 TEST(HfConfig, RejectsWhatTheForwardPassCannotRun) {
-  EXPECT_EQ(error_of([] { parse_hf_config(R"({"model_type":"gpt_neox"})", "c.json"); }),
+  EXPECT_EQ(test::error_of([] { parse_hf_config(R"({"model_type":"gpt_neox"})", "c.json"); }),
             "config c.json: model_type: expected llama, mistral or qwen2, found \"gpt_neox\"");
-  EXPECT_EQ(error_of([] { parse(R"(,"hidden_act":"gelu")"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"hidden_act":"gelu")"); }),
             "config c.json: hidden_act: expected silu, found \"gelu\"");
-  EXPECT_EQ(error_of([] { parse(R"(,"rope_parameters":{"rope_type":"yarn","factor":4.0})"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"rope_parameters":{"rope_type":"yarn","factor":4.0})"); }),
             "config c.json: rope_parameters.rope_type: expected default or llama3, found \"yarn\"");
-  EXPECT_EQ(error_of([] { parse(R"(,"rope_scaling":{"type":"linear","factor":2.0})"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"rope_scaling":{"type":"linear","factor":2.0})"); }),
             "config c.json: rope_scaling.rope_type: expected default or llama3, found \"linear\"");
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::error_of([] {
               parse_hf_config(R"({"model_type":"mistral","hidden_size":64,"intermediate_size":128,
                 "num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"max_position_embeddings":32768,
                 "sliding_window":4096})", "c.json");
             }),
             "config c.json: sliding_window: 4096 is smaller than max_position_embeddings 32768 (sliding-window "
             "attention is not supported)");
-  EXPECT_EQ(error_of([] { parse(R"(,"rope_parameters":{"rope_type":"llama3","factor":8.0})"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"rope_parameters":{"rope_type":"llama3","factor":8.0})"); }),
             "config c.json: rope_parameters.low_freq_factor: required for rope_type llama3");
-  EXPECT_EQ(error_of([] { parse(R"(,"layer_types":["full_attention","sliding_attention"])"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"layer_types":["full_attention","sliding_attention"])"); }),
             "config c.json: layer_types[1]: expected \"full_attention\", found \"sliding_attention\" (sliding-window "
             "attention is not supported)");
-  EXPECT_EQ(error_of([] { parse(R"(,"num_key_value_heads":3)"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"num_key_value_heads":3)"); }),
             "config c.json: num_key_value_heads: expected a divisor of num_attention_heads 4, found 3");
 }
 
 TEST(HfConfig, FieldTypeErrors) {
-  EXPECT_EQ(error_of([] { parse_hf_config(R"({"model_type":"llama","hidden_size":"big"})", "c.json"); }),
+  EXPECT_EQ(test::error_of([] { parse_hf_config(R"({"model_type":"llama","hidden_size":"big"})", "c.json"); }),
             "config c.json: missing field vocab_size");
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::error_of([] {
               parse_hf_config(R"({"model_type":"llama","vocab_size":10,"hidden_size":"big"})", "c.json");
             }),
             "config c.json: hidden_size: expected an integer, found \"big\"");
-  EXPECT_EQ(error_of([] { parse(R"(,"eos_token_id":"x")"); }),
+  EXPECT_EQ(test::error_of([] { parse(R"(,"eos_token_id":"x")"); }),
             "config c.json: eos_token_id: expected a token id, found \"x\"");
-  EXPECT_EQ(error_of([] { parse_hf_config("not json", "c.json"); }), "config c.json: not valid JSON");
+  EXPECT_EQ(test::error_of([] { parse_hf_config("not json", "c.json"); }), "config c.json: not valid JSON");
   // Qwen2's sliding_window only matters with use_sliding_window.
   EXPECT_NO_THROW(parse_hf_config(R"({"model_type":"qwen2","hidden_size":64,"intermediate_size":128,
     "num_hidden_layers":2,"num_attention_heads":4,"vocab_size":100,"sliding_window":16})", "c.json"));

@@ -13,15 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 std::string stories(const std::string& f) { return test::shared_path("models/stories260K/" + f); }
 
 // A temp dir holding `bin_bytes` as model.bin and, when `with_tok`, a copy of tok512.bin.
@@ -103,7 +94,7 @@ TEST(Llama2c, SizeMismatch) {
   LMP_REQUIRE_SHARED();
   const std::string bytes = test::read_file(stories("stories260K.bin"));
   const std::string path = temp_model("l2c-size", bytes.substr(0, bytes.size() - 8));
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "llama2c " + path + ": expected 1056540 bytes for dim 64, hidden_dim 172, n_layers 5, n_heads 8, "
                                 "n_kv_heads 4, vocab_size 512, seq_len 512, shared classifier, found 1056532 bytes");
 }
@@ -114,7 +105,7 @@ TEST(Llama2c, BadHeaders) {
   const int32_t heads = 7;
   std::memcpy(&bytes[12], &heads, 4);
   const std::string path = temp_model("l2c-heads", bytes);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "llama2c " + path + ": dim 64 does not split into 7 heads of even size");
   std::string v2(256, '\0');
   const uint32_t magic = 0x616b3432;
@@ -122,11 +113,11 @@ TEST(Llama2c, BadHeaders) {
   std::memcpy(&v2[0], &magic, 4);
   std::memcpy(&v2[4], &version, 4);
   const std::string p2 = temp_model("l2c-v2", v2);
-  EXPECT_EQ(error_of([&] { Checkpoint::open(p2); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(p2); }),
             "llama2c " + p2 + ": version 2 (int8-quantized) llama2.c checkpoints are not supported; export version 0 "
                               "or 1 (fp32)");
   const std::string p3 = temp_model("l2c-short", "abc");
-  EXPECT_EQ(error_of([&] { Checkpoint::open(p3); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(p3); }),
             "llama2c " + p3 + ": truncated while reading the header at byte 0: need 4 bytes, 3 left");
 }
 
@@ -177,7 +168,7 @@ TEST(Llama2c, TokenizerDiscovery) {
   const std::string bytes = test::read_file(stories("stories260K.bin"));
   const std::string path = temp_model("l2c-notok", bytes, false);
   const std::string dir = fs::path(path).parent_path().string();
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "llama2c " + path + ": no tokenizer beside the model (looked for tok*.bin and tokenizer.bin in " + dir +
                 "); pass --tokenizer");
   OpenOptions opts;
@@ -185,12 +176,12 @@ TEST(Llama2c, TokenizerDiscovery) {
   EXPECT_EQ(Checkpoint::open(path, opts).tokenizer_source().spm.pieces.size(), 512u);
   test::write_file(dir + "/tok512.bin", test::read_file(stories("tok512.bin")));
   test::write_file(dir + "/tokenizer.bin", test::read_file(stories("tok512.bin")));
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "llama2c " + path + ": several tokenizers beside the model (tok512.bin, tokenizer.bin); pass --tokenizer "
                                 "to choose one");
   opts.tokenizer_path = dir + "/short.bin";
   test::write_file(opts.tokenizer_path, test::read_file(stories("tok512.bin")).substr(0, 100));
-  EXPECT_EQ(error_of([&] { Checkpoint::open(path, opts); }),
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path, opts); }),
             "llama2c tokenizer " + opts.tokenizer_path + ": the model's vocab of 512 tokens does not fit in the "
                                                          "file's 100 bytes");
 }

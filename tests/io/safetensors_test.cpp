@@ -11,15 +11,6 @@
 namespace lmp {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 // A file with the given header JSON and `data_bytes` zero bytes of data.
 std::string with_header(const std::string& header, size_t data_bytes) {
   std::string s(8, '\0');
@@ -74,9 +65,9 @@ TEST(Safetensors, ViewOutlivesTheFileObject) {
 TEST(Safetensors, WriterRejectsDuplicatesAndQuantTypes) {
   const std::string path = test::temp_dir("st-dup") + "/d.safetensors";
   const Tensor a = Tensor::from_f32({1}, {1});
-  EXPECT_EQ(error_of([&] { write_safetensors(path, {{"x", a}, {"x", a}}); }),
+  EXPECT_EQ(test::error_of([&] { write_safetensors(path, {{"x", a}, {"x", a}}); }),
             "safetensors " + path + ": duplicate or reserved tensor name x");
-  EXPECT_EQ(error_of([&] { write_safetensors(path, {{"q", Tensor::zeros(DType::Q8_0, {32})}}); }),
+  EXPECT_EQ(test::error_of([&] { write_safetensors(path, {{"q", Tensor::zeros(DType::Q8_0, {32})}}); }),
             "safetensors: dtype Q8_0 cannot be stored in safetensors");
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
@@ -85,10 +76,10 @@ TEST(Safetensors, WriterRejectsDuplicatesAndQuantTypes) {
 TEST(Safetensors, TruncatedFile) {
   const std::string full = with_header(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 16);
   const std::string path = write_tmp("st-trunc", full.substr(0, full.size() - 4));
-  EXPECT_EQ(error_of([&] { read_safetensors(path); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(path); }),
             "safetensors " + path + ": x: data_offsets [0, 16] out of range for a data section of 12 bytes");
   const std::string path2 = write_tmp("st-tiny", "abc");
-  EXPECT_EQ(error_of([&] { read_safetensors(path2); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(path2); }),
             "safetensors " + path2 + ": file is 3 bytes, too short for the 8-byte header length");
 }
 
@@ -97,43 +88,43 @@ TEST(Safetensors, HeaderLengthBeyondFile) {
   const uint64_t n = 1000;
   std::memcpy(&bytes[0], &n, 8);
   const std::string path = write_tmp("st-hlen", bytes);
-  EXPECT_EQ(error_of([&] { read_safetensors(path); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(path); }),
             "safetensors " + path + ": header length 1000 exceeds the file size (10 bytes)");
 }
 
 TEST(Safetensors, OutOfRangeOffsets) {
   const std::string p1 = write_tmp("st-off1", with_header(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[8,100]}})", 16));
-  EXPECT_EQ(error_of([&] { read_safetensors(p1); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p1); }),
             "safetensors " + p1 + ": x: data_offsets [8, 100] out of range for a data section of 16 bytes");
   const std::string p2 = write_tmp("st-off2", with_header(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 16));
-  EXPECT_EQ(error_of([&] { read_safetensors(p2); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p2); }),
             "safetensors " + p2 + ": x: data_offsets [8, 0] out of range for a data section of 16 bytes");
   const std::string p3 = write_tmp("st-off3", with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 16));
-  EXPECT_EQ(error_of([&] { read_safetensors(p3); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p3); }),
             "safetensors " + p3 + ": x: F32 [3] needs 12 bytes, data_offsets span 8");
   const std::string p4 = write_tmp("st-off4", with_header(R"({"x":{"dtype":"F32","shape":[-3],"data_offsets":[0,8]}})", 16));
-  EXPECT_EQ(error_of([&] { read_safetensors(p4); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p4); }),
             "safetensors " + p4 + ": x: shape: expected non-negative integers, found [-3]");
   const std::string p5 = write_tmp("st-off5", with_header(
       R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 16));
-  EXPECT_EQ(error_of([&] { read_safetensors(p5); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p5); }),
             "safetensors " + p5 + ": x: shape [4294967296,4294967296] overflows");
 }
 
 TEST(Safetensors, UnknownDtype) {
   const std::string path = write_tmp("st-dtype", with_header(R"({"x":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", 2));
-  EXPECT_EQ(error_of([&] { read_safetensors(path); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(path); }),
             "safetensors " + path +
                 ": x: unknown dtype \"F8_E4M3\" (expected F32, F16, BF16, F64, I8, I16, I32, I64, U8 or BOOL)");
 }
 
 TEST(Safetensors, NonJsonHeader) {
   const std::string path = write_tmp("st-json", with_header("{not json", 0));
-  EXPECT_EQ(error_of([&] { read_safetensors(path); }), "safetensors " + path + ": header is not valid JSON");
+  EXPECT_EQ(test::error_of([&] { read_safetensors(path); }), "safetensors " + path + ": header is not valid JSON");
   const std::string p2 = write_tmp("st-arr", with_header("[1,2]", 0));
-  EXPECT_EQ(error_of([&] { read_safetensors(p2); }), "safetensors " + p2 + ": header is not a JSON object");
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p2); }), "safetensors " + p2 + ": header is not a JSON object");
   const std::string p3 = write_tmp("st-meta", with_header(R"({"__metadata__":{"a":1}})", 0));
-  EXPECT_EQ(error_of([&] { read_safetensors(p3); }),
+  EXPECT_EQ(test::error_of([&] { read_safetensors(p3); }),
             "safetensors " + p3 + ": __metadata__.a: expected a string, found 1");
 }
 

@@ -9,6 +9,7 @@
 #include "io/checkpoint.h"
 #include "test_util.h"
 #include "tokenizer/spm_tokenizer.h"
+#include "spm_vocab_fixture.h"
 
 using namespace lmp;
 
@@ -16,48 +17,30 @@ namespace {
 
 const std::string M = "\xE2\x96\x81";  // ▁
 
-// <unk> <s> </s>, then the given pieces with their scores, then the 256 byte pieces.
-SpmVocab small_vocab(const std::vector<std::pair<std::string, float>>& pieces, bool bytes = true) {
-  SpmVocab v;
-  v.pieces = {"<unk>", "<s>", "</s>"};
-  v.scores = {0, 0, 0};
-  for (const auto& [p, s] : pieces) {
-    v.pieces.push_back(p);
-    v.scores.push_back(s);
-  }
-  if (bytes)
-    for (int b = 0; b < 256; ++b) {
-      char name[8];
-      std::snprintf(name, sizeof name, "<0x%02X>", b);
-      v.pieces.push_back(name);
-      v.scores.push_back(0);
-    }
-  return v;
-}
 
 }  // namespace
 
 TEST(SpmTokenizer, MergesByHighestScoreLeftmostOnTies) {
   // ids: 3 ▁, 4 a, 5 b, 6 ab, 7 ▁a, 8 ▁ab
-  const auto tok = make_spm_tokenizer(small_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}}));
+  const auto tok = make_spm_tokenizer(test::small_spm_vocab({{M, -1}, {"a", -2}, {"b", -3}, {"ab", -5}, {M + "a", -4}, {M + "ab", -6}}));
   // "▁ab": ▁a (-4) beats ab (-5), then ▁a + b = ▁ab.
   EXPECT_EQ(tok->encode("ab"), (std::vector<int32_t>{1, 8}));
   EXPECT_EQ(tok->encode("ab", false), (std::vector<int32_t>{8}));
   // "▁aba": same, then a alone.
   EXPECT_EQ(tok->encode("aba", false), (std::vector<int32_t>{8, 4}));
   // equal scores: the left-most pair merges first
-  const auto tie = make_spm_tokenizer(small_vocab({{M, 0}, {"a", 0}, {"aa", -1}}));
+  const auto tie = make_spm_tokenizer(test::small_spm_vocab({{M, 0}, {"a", 0}, {"aa", -1}}));
   EXPECT_EQ(tie->encode("aaa", false), (std::vector<int32_t>{3, 5, 4}));
 }
 
 TEST(SpmTokenizer, ByteFallbackUnkAndDecode) {
-  const auto tok = make_spm_tokenizer(small_vocab({{M, -1}, {"a", -2}}));
+  const auto tok = make_spm_tokenizer(test::small_spm_vocab({{M, -1}, {"a", -2}}));
   // "é" is not a piece: its two UTF-8 bytes become <0xC3> <0xA9> (ids 3 + 3 + byte).
   const int32_t base = 5;
   EXPECT_EQ(tok->encode("\xC3\xA9", false), (std::vector<int32_t>{3, base + 0xC3, base + 0xA9}));
   EXPECT_EQ(tok->decode(tok->encode("a \xC3\xA9 a")), "a \xC3\xA9 a");
   // No byte pieces: unknown characters become <unk>.
-  const auto nob = make_spm_tokenizer(small_vocab({{M, -1}, {"a", -2}}, false));
+  const auto nob = make_spm_tokenizer(test::small_spm_vocab({{M, -1}, {"a", -2}}, false));
   EXPECT_EQ(nob->encode("a\xC3\xA9", false), (std::vector<int32_t>{3, 4, 0}));
   // decode skips control and unknown pieces, strips one leading space
   EXPECT_EQ(tok->decode(std::vector<int32_t>{1, 3, 4, 2, 0}), "a");
@@ -69,14 +52,14 @@ TEST(SpmTokenizer, ByteFallbackUnkAndDecode) {
 }
 
 TEST(SpmTokenizer, InvalidVocabAndInputFailCleanly) {
-  SpmVocab v = small_vocab({{"a", 0}});
+  SpmVocab v = test::small_spm_vocab({{"a", 0}});
   v.scores.pop_back();
   EXPECT_THROW(make_spm_tokenizer(v), Error);
-  SpmVocab w = small_vocab({{"a", 0}});
+  SpmVocab w = test::small_spm_vocab({{"a", 0}});
   w.bos_id = 100000;
   EXPECT_THROW(make_spm_tokenizer(w), Error);
   EXPECT_THROW(make_spm_tokenizer(SpmVocab{}), Error);
-  const auto tok = make_spm_tokenizer(small_vocab({{"a", 0}}));
+  const auto tok = make_spm_tokenizer(test::small_spm_vocab({{"a", 0}}));
   EXPECT_THROW(tok->encode("a\xFF"), Error);
   EXPECT_THROW(tok->piece(-1), Error);
   EXPECT_EQ(tok->decode(std::vector<int32_t>{-5, 1000000}), "");
