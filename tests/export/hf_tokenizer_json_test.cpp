@@ -33,7 +33,6 @@ namespace {
 
 const std::string M = "\xE2\x96\x81";  // ▁
 
-
 // Writes the tokenizer files of `v` into a fresh directory; returns the tokenizer.json path.
 std::string write_files(const SpmVocab& v, const std::string& tag) {
   const std::string dir = test::temp_dir(tag);

@@ -17,7 +17,6 @@ namespace {
 
 const std::string M = "\xE2\x96\x81";  // ▁
 
-
 }  // namespace
 
 TEST(SpmTokenizer, MergesByHighestScoreLeftmostOnTies) {
