@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench anchors clean
 
 all: build
 
@@ -28,6 +28,11 @@ demo: build
 
 bench: build
 	@bash bench/run_all.sh $(BUILD)
+
+# Every row of ../shared/reference/peer_anchors.json (compress + heldout_dev perplexity; about an hour on
+# 2 cores). Resumes from out/anchors.jsonl; prints the BENCHMARKS.md table.
+anchors: build
+	@python3 bench/anchors.py --build $(BUILD) --shared $(SHARED)
 
 clean:
 	rm -rf $(BUILD)
