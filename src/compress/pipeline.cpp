@@ -145,7 +145,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   const MethodChain* head_chain = opt.include_head ? plan.chain_for(names::lm_head(), head_override) : nullptr;
   orig = orig || (head_chain && (head_chain->needs() & kStatCross));
   const MemoryPlan mem = plan_memory(c, n, seq, sequential, orig);
-  print_memory_plan(mem, n, seq);
+  if (Progress::enabled()) print_memory_plan(mem, n, seq);
 
   CalibActivations act;
   act.n = n;

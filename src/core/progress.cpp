@@ -20,6 +20,7 @@ std::string fmt_seconds(double s) {
 }  // namespace
 
 void Progress::set_enabled(bool on) { g_progress_enabled = on; }
+bool Progress::enabled() { return g_progress_enabled; }
 
 Progress::Progress(std::string label, int64_t total, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total),

@@ -16,6 +16,7 @@ class Progress {
   void finish();
   // Globally silence progress output (tests, --quiet).
   static void set_enabled(bool on);
+  static bool enabled();  // for other status lines that --quiet silences too
 
  private:
   void draw(bool final_line);
