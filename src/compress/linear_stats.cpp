@@ -1,8 +1,7 @@
 #include "compress/linear_stats.h"
 
-#include <cblas.h>
-
 #include "core/error.h"
+#include "linalg/gemm.h"
 
 namespace lmp {
 
@@ -14,12 +13,11 @@ LinearStats::LinearStats(int64_t in_features, uint32_t flags) : in(in_features) 
 
 namespace {
 
-// Each batch's product is formed in f32 with BLAS and added to the f64 total, so long sums stay
+// Each batch's product is formed in f32 with BLAS (linalg/gemm.h) and added to the f64 total, so long sums stay
 // accurate while the heavy part runs at single-precision GEMM speed.
 void add_gram(const float* x, int64_t n, int64_t in, std::vector<double>& total) {
   std::vector<float> batch(size_t(in * in), 0.0f);
-  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(in), int(n), 1.0f, x, int(in), 0.0f, batch.data(),
-              int(in));
+  syrk_tn_upper(in, n, x, in, batch.data(), in);
   for (int64_t i = 0; i < in; ++i)
     for (int64_t j = i; j < in; ++j) {
       const double v = double(batch[size_t(i * in + j)]);
@@ -31,8 +29,7 @@ void add_gram(const float* x, int64_t n, int64_t in, std::vector<double>& total)
 // total += aᵀb for a, b [n, in].
 void add_cross(const float* a, const float* b, int64_t n, int64_t in, std::vector<double>& total) {
   std::vector<float> batch(size_t(in * in), 0.0f);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(in), int(in), int(n), 1.0f, a, int(in), b, int(in),
-              0.0f, batch.data(), int(in));
+  gemm_tn(in, in, n, a, in, b, in, batch.data(), in);
   for (size_t i = 0; i < batch.size(); ++i) total[i] += double(batch[i]);
 }
 

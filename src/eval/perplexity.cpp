@@ -1,5 +1,6 @@
 #include "eval/perplexity.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <vector>
@@ -25,39 +26,47 @@ void log_softmax(const float* row, int64_t n, std::vector<double>& out) {
   for (int64_t i = 0; i < n; ++i) out[size_t(i)] = double(row[i]) - lse;
 }
 
-// Scores positions [first, ctx-1) of one window: logits row j predicts window token j+1.
+// One scored position's terms.
+struct PositionScore {
+  double nll = 0, nll_base = 0, kld = 0;
+  bool agree = false;
+};
+
+PositionScore score_position(const float* q, const float* p, int32_t target, int64_t vocab,
+                             std::vector<double>& lq, std::vector<double>& lp) {
+  PositionScore r;
+  r.nll = log_sum_exp(q, vocab) - double(q[target]);
+  if (!p) return r;
+  log_softmax(q, vocab, lq);
+  log_softmax(p, vocab, lp);
+  for (int64_t i = 0; i < vocab; ++i) r.kld += std::exp(lp[size_t(i)]) * (lp[size_t(i)] - lq[size_t(i)]);
+  r.nll_base = -lp[size_t(target)];
+  r.agree = argmax(q, vocab) == argmax(p, vocab);
+  return r;
+}
+
+// Scores positions [first, ctx-1) of one window: logits row j predicts window token j+1. Positions are
+// scored in parallel and summed in order, so the totals are the same at any thread count.
 WindowScore score_window(std::span<const int32_t> win, const std::vector<float>& logits,
                          const std::vector<float>* base_logits, int64_t vocab, int64_t first) {
-  WindowScore s;
   const int64_t ctx = int64_t(win.size());
+  std::vector<PositionScore> pos(size_t(std::max<int64_t>(0, ctx - 1 - first)));
 #pragma omp parallel
   {
-    WindowScore local;
     std::vector<double> lq, lp;
 #pragma omp for schedule(static)
     for (int64_t j = first; j < ctx - 1; ++j) {
-      const float* q = logits.data() + j * vocab;
-      const int32_t target = win[size_t(j + 1)];
-      local.nll += log_sum_exp(q, vocab) - double(q[target]);
-      local.scored += 1;
-      if (!base_logits) continue;
-      const float* p = base_logits->data() + j * vocab;
-      log_softmax(q, vocab, lq);
-      log_softmax(p, vocab, lp);
-      double kl = 0;
-      for (int64_t i = 0; i < vocab; ++i) kl += std::exp(lp[size_t(i)]) * (lp[size_t(i)] - lq[size_t(i)]);
-      local.kld += kl;
-      local.nll_base -= lp[size_t(target)];
-      local.agree += argmax(q, vocab) == argmax(p, vocab);
+      const float* p = base_logits ? base_logits->data() + j * vocab : nullptr;
+      pos[size_t(j - first)] = score_position(logits.data() + j * vocab, p, win[size_t(j + 1)], vocab, lq, lp);
     }
-#pragma omp critical
-    {
-      s.nll += local.nll;
-      s.nll_base += local.nll_base;
-      s.kld += local.kld;
-      s.scored += local.scored;
-      s.agree += local.agree;
-    }
+  }
+  WindowScore s;
+  for (const PositionScore& r : pos) {
+    s.nll += r.nll;
+    s.nll_base += r.nll_base;
+    s.kld += r.kld;
+    s.scored += 1;
+    s.agree += r.agree;
   }
   return s;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "linalg/gemm.h"
 
 namespace lmp {
 
@@ -51,6 +52,7 @@ ObsHessian obs_hessian(const std::string& method, const std::string& tensor, con
   // Two LAPACK calls (potrf, trtri) instead of potrf, potri, potrf.
   std::reverse(h.begin(), h.end());
   const lapack_int n = lapack_int(in);
+  const SingleThreadedBlas one_thread;  // the same factor at any --threads
   // Row-major read as column-major is the transpose; P·H·P is symmetric, so 'L' factors it as is.
   lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, h.data(), n);
   // potrf stops at the first leading minor of P·H·P that is not positive: the last `info` inputs.

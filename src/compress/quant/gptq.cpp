@@ -192,7 +192,7 @@ CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const L
                                const GptqOptions& opt, const Tensor& mask) {
   const int64_t out = w.dim(0), in = w.dim(1);
   GptqRun run{opt, out, in, std::vector<float>(w.f32(), w.f32() + w.numel()), {}, {},
-              make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}};
+              make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}, {}, {}};
   if (opt.group <= 0) {  // the reference finds per-row params before zeroing dead columns
     find_params_rows(run.w.data(), out, in, 0, in, opt.cfg, run.row_params);
     for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, 0, run.row_params[size_t(r)]);

@@ -7,6 +7,7 @@
 #include <lapacke.h>
 
 #include "core/error.h"
+#include "linalg/gemm.h"
 
 namespace lmp {
 
@@ -30,6 +31,7 @@ std::vector<float> damped_inverse_cholesky_upper(const std::string& name, std::v
                                                  int64_t n, double damp_frac) {
   add_damping(h, n, damp_frac);
   const lapack_int ln = lapack_int(n);
+  const SingleThreadedBlas one_thread;  // the same factor at any --threads
   check_info(name, "Cholesky of H", LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', ln, h.data(), ln));
   check_info(name, "inverse of H", LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', ln, h.data(), ln));
   for (int64_t i = 0; i < n; ++i)  // mirror the lower triangle of H⁻¹ to the upper one
