@@ -9,6 +9,7 @@ SHARED=${LMP_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $("$BUILD/lmpress" --version | tail -1)"
 run() {
   local label=$1; shift
   /usr/bin/time -f "{\"run\": \"$label\", \"wall_s\": %e, \"peak_rss_kb\": %M}" \

@@ -14,6 +14,7 @@
 #include "export/gguf_writer.h"
 #include "export/gptq_writer.h"
 #include "export/hf_writer.h"
+#include "linalg/gemm.h"
 
 namespace lmp::cli {
 
@@ -157,7 +158,8 @@ nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const Pi
           {"recipe", recipe.source.empty() ? nlohmann::json() : nlohmann::json(recipe.source)},
           {"sequential", r.sequential}, {"bpw_codes", r.bpw_codes}, {"bpw_total", r.bpw_total},
           {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
-          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format}};
+          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format},
+          {"threads", num_threads()}, {"blas", blas_description()}};
 }
 
 int run_compress(CompressArgs& a) {

@@ -8,6 +8,7 @@
 #include "core/memory.h"
 #include "data/text_file.h"
 #include "eval/perplexity.h"
+#include "linalg/gemm.h"
 
 namespace lmp::cli {
 
@@ -38,7 +39,8 @@ nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r) {
                       {"scored_tokens", r.scored_tokens}, {"ctx", r.ctx},
                       {"seconds", r.seconds},   {"tokens_per_second", r.tokens_per_second},
                       {"mode", a.llamacpp ? "llamacpp-second-half" : "window"},
-                      {"peak_rss_mb", peak_rss_mb()}};
+                      {"peak_rss_mb", peak_rss_mb()}, {"threads", num_threads()},
+                      {"blas", blas_description()}};
   if (r.has_base) {
     j["kld_base"] = a.kld_base;
     j["ppl_base"] = r.ppl_base;

@@ -5,12 +5,13 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "linalg/blas_env.h"
+#include "linalg/gemm.h"
 
 int main(int argc, char** argv) {
   lmp::ensure_runtime_env(argv);
   CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate, select)", "lmpress"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lmpress 0.1.0");
+  app.set_version_flag("--version", std::string("lmpress 0.1.0\nBLAS: ") + lmp::blas_description());
   std::map<std::string, lmp::cli::Runner> runners;
   runners["eval"] = lmp::cli::add_eval_command(app);
   runners["inspect"] = lmp::cli::add_inspect_command(app);

@@ -8,19 +8,24 @@
 
 namespace lmp {
 
-bool blas_kernels_need_hint() {
-  if (std::getenv("OPENBLAS_CORETYPE")) return false;
+const char* blas_kernels_hint() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return nullptr;
   const char* core = openblas_get_corename();
-  if (!core || std::strcmp(core, "Prescott") != 0) return false;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!core || std::strcmp(core, "Prescott") != 0) return nullptr;
+  __builtin_cpu_init();  // libgcc's checks include the OS saving the AVX/AVX-512 registers
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  return nullptr;
 }
 
 void ensure_runtime_env(char** argv) {
   if (std::getenv("LMP_ENV_SET")) return;  // already re-executed once
   bool changed = false;
-  if (blas_kernels_need_hint()) {
-    setenv("OPENBLAS_CORETYPE", "Haswell", 0);
+  if (const char* kernels = blas_kernels_hint()) {
+    setenv("OPENBLAS_CORETYPE", kernels, 0);
     changed = true;
   }
   if (!std::getenv("OMP_WAIT_POLICY")) {

@@ -35,12 +35,16 @@ struct Tile {
   int64_t m0, m, n0, n;
 };
 
-// Rows in panels of kTile when there are at least two, else columns, else one tile: a function of the
-// shape alone.
+// A function of the shape alone. Wide outputs (an lm_head's vocabulary) go in column panels, so each
+// weight row is packed by BLAS once; otherwise rows in panels of kTile when there are at least two, else
+// columns, else one tile.
 std::vector<Tile> tiles_of(int64_t M, int64_t N) {
   std::vector<Tile> t;
-  if (M >= 2 * kTile) {
-    for (int64_t m0 = 0; m0 < M; m0 += kTile) t.push_back({m0, std::min(kTile, M - m0), 0, N});
+  if (N >= 8 * kTile) {
+    for (int64_t n0 = 0; n0 < N; n0 += kTile) t.push_back({0, M, n0, std::min(kTile, N - n0)});
+  } else if (M >= 2 * kTile) {
+    const int64_t tm = M >= 8 * kTile ? 2 * kTile : kTile;  // long inputs (calibration batches): fewer re-packs
+    for (int64_t m0 = 0; m0 < M; m0 += tm) t.push_back({m0, std::min(tm, M - m0), 0, N});
   } else if (N >= 2 * kTile) {
     for (int64_t n0 = 0; n0 < N; n0 += kTile) t.push_back({0, M, n0, std::min(kTile, N - n0)});
   } else {
