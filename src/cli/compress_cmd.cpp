@@ -79,7 +79,7 @@ bool is_grid_method(const std::string& m) { return m == "rtn" || m == "gptq"; }
 
 // Format-specific checks and flags, before the model is opened: GPTQ packs f16 scales, so the quantizers
 // round their scales to f16 first (unpacking then gives exactly the method's values); likewise for
-// Q8_0/Q4_0 GGUF blocks, whose d is an f16.
+// Q8_0/Q4_0 GGUF blocks, whose d is an f16 (Q4_K blocks are always re-quantized: nothing to keep exact).
 void check_format(const CompressArgs& a, Recipe& r) {
   LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf", "compress: --format must be hf, gptq or gguf, found '",
             a.format, "'");
@@ -211,7 +211,8 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_option("--calib", a->calib, "Calibration set (safetensors input_ids [N, L], from `lmpress select`)");
   cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file)")
       ->capture_default_str();
-  cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0")
+  cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0 | q4_k "
+                  "(q4_k: Q8_0 for linears whose input size is not a multiple of 256)")
       ->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "hf export dtype: bf16 | f16 | f32 (default: the input's)");
   a->spec_opts = {

@@ -18,11 +18,15 @@ std::string_view dtype_name(DType t) {
     case DType::BOOL: return "BOOL";
     case DType::Q8_0: return "Q8_0";
     case DType::Q4_0: return "Q4_0";
+    case DType::Q4_K: return "Q4_K";
   }
   return "?";
 }
 
-size_t dtype_block_elems(DType t) { return (t == DType::Q8_0 || t == DType::Q4_0) ? 32 : 1; }
+size_t dtype_block_elems(DType t) {
+  if (t == DType::Q4_K) return 256;
+  return (t == DType::Q8_0 || t == DType::Q4_0) ? 32 : 1;
+}
 
 size_t dtype_block_bytes(DType t) {
   switch (t) {
@@ -32,6 +36,7 @@ size_t dtype_block_bytes(DType t) {
     case DType::I8: case DType::U8: case DType::BOOL: return 1;
     case DType::Q8_0: return 2 + 32;      // f16 scale + 32 int8
     case DType::Q4_0: return 2 + 16;      // f16 scale + 32 nibbles
+    case DType::Q4_K: return 4 + 12 + 128;  // f16 d and dmin + 8 packed 6-bit scales/mins + 256 nibbles
   }
   return 0;
 }

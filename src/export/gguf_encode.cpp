@@ -6,6 +6,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "io/gguf_quantize.h"
+#include "io/gguf_quantize_k.h"
 #include "io/rope_permute.h"
 
 namespace lmp {
@@ -29,6 +30,8 @@ bool grid_fits_gguf(const QuantGrid& g, GgmlType type) {
 
 namespace {
 
+constexpr int64_t kParallelElems = int64_t(1) << 20;  // rows are encoded in parallel from this size on
+
 void encode_row(const float* x, int64_t n, GgmlType type, char* dst) {
   switch (type) {
     case GgmlType::F32: std::memcpy(dst, x, size_t(n) * 4); return;
@@ -40,6 +43,7 @@ void encode_row(const float* x, int64_t n, GgmlType type, char* dst) {
       return;
     case GgmlType::Q8_0: quantize_q8_0(x, reinterpret_cast<BlockQ8_0*>(dst), size_t(n)); return;
     case GgmlType::Q4_0: quantize_q4_0(x, reinterpret_cast<BlockQ4_0*>(dst), size_t(n)); return;
+    case GgmlType::Q4_K: quantize_q4_k(x, reinterpret_cast<BlockQ4_K*>(dst), size_t(n)); return;
   }
 }
 
@@ -69,6 +73,8 @@ std::string encode_gguf_tensor(const Tensor& t, GgmlType type, const RowOrder& o
   const int64_t rows = t.ndim() == 1 ? t.numel() : t.dim(0), n = t.numel() / std::max<int64_t>(rows, 1);
   const uint64_t row_bytes = ggml_row_bytes(type, uint64_t(n));
   std::string out(size_t(row_bytes) * size_t(rows), '\0');
+  const bool parallel = rows * n >= kParallelElems;
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t s = 0; s < rows; ++s) encode_row(t.f32() + order.hf_row(s) * n, n, type, out.data() + s * row_bytes);
   return out;
 }

@@ -33,6 +33,8 @@ int64_t layer_of(const std::string& name) {
   return name == names::embed() ? -1 : INT64_MAX;
 }
 
+bool is_block_type(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K; }
+
 std::string arch_of(const ModelConfig& c) { return c.arch == "qwen2" ? "qwen2" : "llama"; }
 
 uint32_t file_type(GgmlType t) {
@@ -41,6 +43,7 @@ uint32_t file_type(GgmlType t) {
     case GgmlType::F16: return 1;
     case GgmlType::Q4_0: return 2;
     case GgmlType::Q8_0: return 7;
+    case GgmlType::Q4_K: return 14;  // LLAMA_FTYPE_MOSTLY_Q4_K_S: every linear Q4_K
   }
   return 1;
 }
@@ -52,7 +55,8 @@ GgmlType parse_gguf_type(const std::string& s) {
   if (s == "f16") return GgmlType::F16;
   if (s == "q8_0") return GgmlType::Q8_0;
   if (s == "q4_0") return GgmlType::Q4_0;
-  fail("export gguf: --gguf-type must be f32, f16, q8_0 or q4_0, found '", s, "'");
+  if (s == "q4_k") return GgmlType::Q4_K;
+  fail("export gguf: --gguf-type must be f32, f16, q8_0, q4_0 or q4_k, found '", s, "'");
 }
 
 GgufWriter::GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force, bool head)
@@ -85,20 +89,35 @@ void GgufWriter::declare_tensors() {
     const auto g = gguf_name_from_hf(name);
     LMP_CHECK(g, "export gguf: ", in_.path(), ": tensor ", name, " has no llama.cpp name");
     const Shape& shape = in_.info(name == names::lm_head() && tied ? names::embed() : name).shape;
-    GgmlType t = shape.size() == 1 ? GgmlType::F32 : type_;
-    const bool quant = t == GgmlType::Q4_0 || t == GgmlType::Q8_0;
-    if (quant && !is_compressed(name)) t = GgmlType::F16;
-    if (quant && is_compressed(name) && shape.back() % int64_t(kQuantBlock) != 0) {
-      t = GgmlType::F16;
-      ++stats_.f16_fallback;
-    }
+    const GgmlType t = shape.size() == 1 ? GgmlType::F32 : linear_type(name, shape);
     gguf_name_[name] = *g;
     types_[name] = t;
     file_->add_tensor(*g, shape, t);
   }
+  if (stats_.q8_0_fallback > 0)
+    std::fprintf(stderr, "export gguf: %lld linears have an input size that is not a multiple of 256 (one Q4_K "
+                 "block); written as Q8_0\n", (long long)stats_.q8_0_fallback);
   if (stats_.f16_fallback > 0)
     std::fprintf(stderr, "export gguf: %lld linears have an input size that is not a multiple of 32; written as F16\n",
                  (long long)stats_.f16_fallback);
+}
+
+// The stored type of a 2-D tensor: --gguf-type; F16 for the uncompressed matrices of a block type; for
+// linears that do not fit the block: Q8_0 in place of Q4_K (input not a multiple of 256 — llama.cpp
+// falls back likewise, to Q5_0, which lmpress does not write), F16 in place of Q4_0/Q8_0 (input not a
+// multiple of 32).
+GgmlType GgufWriter::linear_type(const std::string& name, const Shape& shape) {
+  if (!is_block_type(type_)) return type_;
+  if (!is_compressed(name)) return GgmlType::F16;
+  const int64_t in = shape.back();
+  if (type_ == GgmlType::Q4_K && in % int64_t(kSuperBlock) == 0) return type_;
+  if (type_ == GgmlType::Q4_K && in % int64_t(kQuantBlock) == 0) {
+    ++stats_.q8_0_fallback;
+    return GgmlType::Q8_0;
+  }
+  if (type_ != GgmlType::Q4_K && in % int64_t(kQuantBlock) == 0) return type_;
+  ++stats_.f16_fallback;
+  return GgmlType::F16;
 }
 
 void GgufWriter::write_metadata() {
@@ -109,7 +128,7 @@ void GgufWriter::write_metadata() {
   f.kv_str("general.name", fs::path(in_.path()).filename().string());
   f.kv_u32("general.alignment", uint32_t(GgufFileWriter::kAlignment));
   f.kv_u32("general.file_type", file_type(type_));
-  if (type_ == GgmlType::Q4_0 || type_ == GgmlType::Q8_0) f.kv_u32("general.quantization_version", 2);
+  if (is_block_type(type_)) f.kv_u32("general.quantization_version", 2);
   f.kv_u32(a + "vocab_size", uint32_t(c.vocab_size));
   f.kv_u32(a + "context_length", uint32_t(c.max_position_embeddings));
   f.kv_u32(a + "embedding_length", uint32_t(c.hidden_size));
@@ -137,11 +156,11 @@ void GgufWriter::write(const std::string& name, const Tensor& f32, const Compres
   const GgmlType t = types_.at(name);
   const RowOrder order = row_order(name);
   std::string bytes;
-  if (cl && cl->quant && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0) && grid_fits_gguf(*cl->quant, t)) {
+  if (cl && cl->quant && grid_fits_gguf(*cl->quant, t)) {
     bytes = encode_gguf_grid(*cl->quant, t, order);
     ++stats_.from_codes;
   } else {
-    if (cl && (t == GgmlType::Q4_0 || t == GgmlType::Q8_0)) ++stats_.requantized;
+    if (cl && is_block_type(t)) ++stats_.requantized;
     bytes = encode_gguf_tensor(f32, t, order);
   }
   file_->write_tensor(gguf_name_.at(name), bytes.data(), bytes.size());
@@ -163,7 +182,10 @@ void GgufWriter::add_head(const CompressedLinear& head) {
 
 void GgufWriter::finish() {
   file_->finish();
-  if (stats_.requantized > 0)
+  if (stats_.requantized > 0 && type_ == GgmlType::Q4_K)
+    std::fprintf(stderr, "export gguf: %lld linears quantized to Q4_K from their values (llama.cpp's reference method)\n",
+                 (long long)stats_.requantized);
+  else if (stats_.requantized > 0)
     std::fprintf(stderr,
                  "export gguf: %lld linears did not fit %s exactly (it needs 4-bit (Q4_0) or 8-bit (Q8_0) symmetric "
                  "groups of 32); re-quantized from their values\n",

@@ -5,8 +5,11 @@
 // Tensor types (--gguf-type): norms and other 1-D tensors F32; `f32` / `f16`: every 2-D tensor so;
 // `q8_0` / `q4_0`: the block linears so (from the codes when the grid fits, see gguf_encode.h; else
 // re-quantized by the reference quantizer, counted in stats()), embeddings and lm_head F16, and linears
-// whose input size is not a multiple of 32 F16 (as llama.cpp falls back). Tensor offsets are fixed up
-// front, so each block's tensors are written as the block arrives; the file is OUT.tmp until finish().
+// whose input size is not a multiple of 32 F16 (as llama.cpp falls back). `q4_k`: likewise, always
+// re-quantized (gguf_quantize_k.h); linears whose input size is not a multiple of 256 Q8_0 (llama.cpp
+// falls back to Q5_0 there, which lmpress does not write), counted in stats().
+// Tensor offsets are fixed up front, so each block's tensors are written as the block arrives; the file
+// is OUT.tmp until finish().
 #pragma once
 #include <map>
 #include <memory>
@@ -19,7 +22,7 @@
 
 namespace lmp {
 
-// --gguf-type: f32 | f16 | q8_0 | q4_0.
+// --gguf-type: f32 | f16 | q8_0 | q4_0 | q4_k.
 GgmlType parse_gguf_type(const std::string& s);
 
 class GgufWriter {
@@ -28,6 +31,7 @@ class GgufWriter {
     int64_t from_codes = 0;    // linears written from their grid without re-rounding
     int64_t requantized = 0;   // linears re-quantized from their values by the reference quantizer
     int64_t f16_fallback = 0;  // linears written as F16 because their input size is not a multiple of 32
+    int64_t q8_0_fallback = 0; // Q4_K exports: linears written as Q8_0 (input not a multiple of 256)
   };
   // `out_path`: the .gguf file to write; `type`: --gguf-type; `force`: replace an existing file.
   // `head`: output.weight comes from add_head() (a compressed head, typed like the block linears; a head
@@ -40,6 +44,7 @@ class GgufWriter {
 
  private:
   void declare_tensors();
+  GgmlType linear_type(const std::string& name, const Shape& shape);
   bool is_compressed(const std::string& name) const;
   void write_metadata();
   void write(const std::string& name, const Tensor& f32, const CompressedLinear* cl);

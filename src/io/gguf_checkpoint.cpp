@@ -56,6 +56,7 @@ std::string dtype_word(DType t) {
     case DType::BF16: return "bfloat16";
     case DType::Q8_0: return "q8_0";
     case DType::Q4_0: return "q4_0";
+    case DType::Q4_K: return "q4_k";
     default: return std::string(dtype_name(t));
   }
 }

@@ -34,6 +34,7 @@ const char* ggml_type_str(GgmlType t) {
     case GgmlType::F16: return "F16";
     case GgmlType::Q4_0: return "Q4_0";
     case GgmlType::Q8_0: return "Q8_0";
+    case GgmlType::Q4_K: return "Q4_K";
   }
   return "?";
 }
@@ -47,6 +48,10 @@ uint64_t ggml_row_bytes(GgmlType t, uint64_t n) {
       LMP_CHECK(n % kQuantBlock == 0, "gguf writer: ", ggml_type_str(t), " needs rows of a multiple of ",
                 kQuantBlock, " elements, found ", n);
       return n / kQuantBlock * (t == GgmlType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
+    case GgmlType::Q4_K:
+      LMP_CHECK(n % kSuperBlock == 0, "gguf writer: Q4_K needs rows of a multiple of ", kSuperBlock,
+                " elements, found ", n);
+      return n / kSuperBlock * sizeof(BlockQ4_K);
   }
   fail("gguf writer: unknown ggml type ", uint32_t(t));
 }

@@ -27,7 +27,9 @@ TEST(Candidates, SampleIsSeededUniformSubsetInPoolOrder) {
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].tokens.size(), 32u);
     EXPECT_EQ(a[i].doc_index, b[i].doc_index);
-    if (i) EXPECT_LT(a[i - 1].doc_index, a[i].doc_index);
+    if (i) {
+      EXPECT_LT(a[i - 1].doc_index, a[i].doc_index);
+    }
   }
   bool differs = false;
   for (size_t i = 0; i < a.size(); ++i) differs |= a[i].doc_index != c[i].doc_index;

@@ -191,7 +191,9 @@ TEST(PruneSparseGpt, ObsHessianFactorsTheDampedInverse) {
   // (UᵀU)·H = I
   for (int64_t i = 0; i < in; ++i)
     for (int64_t j = 0; j < in; ++j) {
-      if (i > j) EXPECT_EQ(h.u[size_t(i * in + j)], 0.0f);
+      if (i > j) {
+        EXPECT_EQ(h.u[size_t(i * in + j)], 0.0f);
+      }
       double hinv_h = 0.0;
       for (int64_t k = 0; k < in; ++k) {
         double hinv = 0.0;
@@ -245,7 +247,9 @@ TEST(PruneSparseGpt, DeadInputsGiveZeroColumns) {
     EXPECT_TRUE(std::isfinite(c.weight.f32()[i])) << i;
     masked += !mask_of(c)[i];
     const int64_t j = i % in;
-    if (j == 0 || j == 9 || j == 63) EXPECT_EQ(c.weight.f32()[i], 0.0f) << i;
+    if (j == 0 || j == 9 || j == 63) {
+      EXPECT_EQ(c.weight.f32()[i], 0.0f) << i;
+    }
   }
   EXPECT_EQ(masked, out * in / 2);
 }

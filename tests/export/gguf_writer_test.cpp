@@ -1,6 +1,7 @@
 // GGUF export: a file lmpress did not write (stories260K.gguf) reproduced byte for byte; compress →
 // GGUF → reload gives the compressed weights at the file's precision (Q4_0 from 4-bit symmetric g32
-// codes: exactly); the converted tokenizer.json vocabulary tokenizes like the original; bad flags.
+// codes: exactly); the converted tokenizer.json vocabulary tokenizes like the original; bad flags and
+// shapes Q4_K cannot hold (Q4_K round trips: roundtrip_ppl_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -130,10 +131,10 @@ TEST(GgufExport, ExistingOutputNeedsForceAndTheTypeMustBeKnown) {
     EXPECT_EQ(std::string(e.what()), "export gguf: output '" + out + "' exists (use --force to replace it)");
   }
   try {
-    GgufWriter w(ck, out, "q4_k", true);
+    GgufWriter w(ck, out, "q5_k", true);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "export gguf: --gguf-type must be f32, f16, q8_0 or q4_0, found 'q4_k'");
+    EXPECT_EQ(std::string(e.what()), "export gguf: --gguf-type must be f32, f16, q8_0, q4_0 or q4_k, found 'q5_k'");
   }
   EXPECT_EQ(test::read_file(out), "x");  // untouched
 }
@@ -144,6 +145,28 @@ TEST(GgufExport, CliRefusesAnUnknownTypeBeforeWork) {
   const auto r = test::run_cli("compress " + test::shared_path("models/stories260K/stories260K.gguf") + " -o " + out +
                                " --method rtn --format gguf --gguf-type q2_k");
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.err.find("--gguf-type must be f32, f16, q8_0 or q4_0, found 'q2_k'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--gguf-type must be f32, f16, q8_0, q4_0 or q4_k, found 'q2_k'"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
+}
+
+// Q4_K blocks hold 256 weights: lm-s's down_proj (input 704) cannot be written, and the export says so
+// before any work, naming the linear, its shape and the types that fit.
+TEST(GgufExport, Q4_KFallsBackToQ8_0ForInputsNotAMultipleOf256) {
+  LMP_REQUIRE_SHARED();
+  // lm-s: hidden 256 (q/k/v/o/gate/up fit Q4_K), intermediate 704 = 2.75 x 256 (down_proj does not).
+  const std::string model = test::shared_path("models/lm-s"), out = test::temp_dir("gguf-q4k-shape") + "/m.gguf";
+  const auto r = test::run_cli("compress " + model + " -o " + out + " --method rtn --format gguf --gguf-type q4_k --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("export gguf: 6 linears have an input size that is not a multiple of 256 (one Q4_K block); "
+                       "written as Q8_0"),
+            std::string::npos)
+      << r.err;
+  const Checkpoint back = Checkpoint::open(out);
+  for (int64_t b = 0; b < back.config().num_layers; ++b) {
+    const std::string p = "model.layers." + std::to_string(b) + ".";
+    EXPECT_EQ(back.info(p + "mlp.down_proj.weight").dtype, DType::Q8_0) << b;
+    EXPECT_EQ(back.info(p + "mlp.up_proj.weight").dtype, DType::Q4_K) << b;
+    EXPECT_EQ(back.info(p + "self_attn.q_proj.weight").dtype, DType::Q4_K) << b;
+  }
+  EXPECT_EQ(back.info("model.embed_tokens.weight").dtype, DType::F16);
 }

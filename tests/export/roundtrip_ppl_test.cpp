@@ -1,11 +1,13 @@
 // Every export of `lmpress compress` reloads: lm-s compressed in memory, written as HF (f32, bf16, f16),
-// GPTQ (4-bit act-order GPTQ, 8-bit RTN) and GGUF (f16, q8_0, q4_0), reopened with Model::open. The
+// GPTQ (4-bit act-order GPTQ, 8-bit RTN) and GGUF (f16, q8_0, q4_0, q4_k), reopened with Model::open. The
 // reloaded model holds exactly the in-memory weights at the export's precision — every linear, norm,
 // embedding and lm_head bit for bit — and scores the same perplexity (relative 1e-4).
 //
 // "At the export's precision": the compressed linears are rounded in memory the way the export stores
-// them (bf16 / f16, or not at all when the method's values are exactly representable: f32, GPTQ-packed,
-// Q8_0 / Q4_0 blocks from codes). The tensors the pipeline does not compress are stored by some exports
+// them (bf16 / f16; Q4_K: quantized and dequantized row by row by the reference Q4_K code; or not at all
+// when the method's values are exactly representable: f32, GPTQ-packed, Q8_0 / Q4_0 blocks from codes).
+// Q4_K needs linear inputs that are multiples of 256, which lm-s's down_proj (704) is not: those cases
+// run on lm-s with its MLP zero-padded to 768 (the same function: the padded units output 0). The tensors the pipeline does not compress are stored by some exports
 // at a lower precision (GPTQ: f16; GGUF: f16 embeddings and lm_head, f32 norms), so those cases compress
 // a copy of lm-s whose uncompressed tensors were rounded the same way beforehand; the export then
 // stores them without loss and the in-memory model is the reference as it stands.
@@ -13,10 +15,12 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <utility>
 
 #include "calib/calib_set.h"
@@ -27,6 +31,9 @@
 #include "export/gguf_writer.h"
 #include "export/gptq_writer.h"
 #include "export/hf_writer.h"
+#include "io/gguf.h"
+#include "io/gguf_quant.h"
+#include "io/gguf_quantize_k.h"
 #include "io/safetensors.h"
 #include "test_util.h"
 
@@ -35,7 +42,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Round { None, BF16, F16 };
+enum class Round { None, BF16, F16, Q4K };
 
 struct ExportCase {
   std::string label, format, type;  // format hf | gptq | gguf; type: --dtype or --gguf-type
@@ -43,6 +50,7 @@ struct ExportCase {
   Round linears;                    // how the export stores the compressed linears' values
   Round matrices, norms;            // how it stores embeddings / lm_head, and norms
   bool head = false;                // --include-head: lm_head compressed and exported like the linears
+  int64_t mlp = 0;                  // > 0: lm-s with its MLP zero-padded to this intermediate size
 };
 
 void PrintTo(const ExportCase& c, std::ostream* os) { *os << c.label; }
@@ -53,33 +61,75 @@ float round_to(Round r, float v) {
   return v;
 }
 
+// Each row through the Q4_K reference quantizer and back.
+Tensor q4_k_rows(const Tensor& t) {
+  const int64_t rows = t.dim(0), n = t.dim(1);
+  Tensor out = Tensor::zeros(DType::F32, t.shape());
+  std::vector<BlockQ4_K> blocks(size_t(n) / kSuperBlock);
+  for (int64_t r = 0; r < rows; ++r) {
+    quantize_q4_k(std::as_const(t).f32() + r * n, blocks.data(), size_t(n));
+    dequantize_q4_k(blocks.data(), out.f32() + r * n, size_t(n));
+  }
+  return out;
+}
+
 Tensor rounded(const Tensor& t, Round r) {
+  if (r == Round::Q4K) return q4_k_rows(t);
   Tensor out = Tensor::zeros(DType::F32, t.shape());
   for (int64_t i = 0; i < t.numel(); ++i) out.f32()[i] = round_to(r, std::as_const(t).f32()[i]);
   return out;
+}
+
+// `t` [rows, cols] zero-padded to [rows', cols'].
+Tensor padded(const Tensor& t, int64_t rows, int64_t cols) {
+  Tensor out = Tensor::zeros(DType::F32, {rows, cols});
+  for (int64_t r = 0; r < t.dim(0); ++r)
+    std::memcpy(out.f32() + r * cols, std::as_const(t).f32() + r * t.dim(1), size_t(t.dim(1)) * 4);
+  return out;
+}
+
+// An MLP tensor of an intermediate size padded to `mlp`: gate/up rows and down columns of zeros.
+Tensor pad_mlp(const std::string& name, Tensor t, int64_t mlp) {
+  if (name.find(".mlp.gate_proj.") != std::string::npos || name.find(".mlp.up_proj.") != std::string::npos)
+    return padded(t, mlp, t.dim(1));
+  if (name.find(".mlp.down_proj.") != std::string::npos) return padded(t, t.dim(0), mlp);
+  return t;
+}
+
+void copy_config(const fs::path& from, const fs::path& to, int64_t mlp) {
+  if (mlp == 0 || from.filename() != "config.json") {
+    fs::copy_file(from, to);
+    return;
+  }
+  nlohmann::json c = nlohmann::json::parse(std::ifstream(from));
+  c["intermediate_size"] = mlp;
+  std::ofstream(to) << c.dump(2);
 }
 
 bool is_block_linear(const std::string& name) {
   return name.find(".self_attn.") != std::string::npos || name.find(".mlp.") != std::string::npos;
 }
 
-// lm-s with its uncompressed tensors rounded (norms to `norms`, embeddings / lm_head to `matrices`);
-// lm-s itself when nothing changes. One copy per rounding, kept for the test program's lifetime.
-std::string input_for(Round matrices, Round norms) {
+// lm-s with its uncompressed tensors rounded (norms to `norms`, embeddings / lm_head to `matrices`) and
+// its MLP padded to `mlp` (when > 0); lm-s itself when nothing changes. One copy per variant, kept for
+// the test program's lifetime.
+std::string input_for(Round matrices, Round norms, int64_t mlp = 0) {
   const std::string lm_s = test::shared_path("models/lm-s");
-  if (matrices == Round::None && norms == Round::None) return lm_s;
-  static std::map<std::pair<Round, Round>, std::string> made;
-  std::string& dir = made[{matrices, norms}];
+  if (matrices == Round::None && norms == Round::None && mlp == 0) return lm_s;
+  static std::map<std::tuple<Round, Round, int64_t>, std::string> made;
+  std::string& dir = made[{matrices, norms, mlp}];
   if (!dir.empty()) return dir;
-  dir = test::temp_dir("rt-input");
+  dir = test::temp_dir("rt-input-" + std::to_string(int(matrices)) + "-" + std::to_string(int(norms)) + "-" +
+                       std::to_string(mlp));  // one folder per variant: temp_dir empties the folder it returns
   for (const auto& e : fs::directory_iterator(lm_s))
     if (e.path().extension() != ".safetensors" && e.path().filename() != "model.safetensors.index.json")
-      fs::copy_file(e.path(), fs::path(dir) / e.path().filename());
+      copy_config(e.path(), fs::path(dir) / e.path().filename(), mlp);
   const Checkpoint ck = Checkpoint::open(lm_s);
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const std::string& name : ck.tensor_names()) {
     const Round r = is_block_linear(name) ? Round::None : ck.info(name).shape.size() == 1 ? norms : matrices;
-    tensors.emplace_back(name, rounded(ck.load_f32(name), r));
+    Tensor t = rounded(ck.load_f32(name), r);
+    tensors.emplace_back(name, mlp > 0 ? pad_mlp(name, std::move(t), mlp) : std::move(t));
   }
   write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
   return dir;
@@ -119,14 +169,15 @@ void compress_and_export(Model& m, const ExportCase& c, const std::string& out,
   if (gguf) *stats = gguf->stats();
 }
 
-// The in-memory compressed linears rounded as the export stores them.
-void round_linears(Model& m, Round r) {
+// The in-memory compressed linears (and a compressed head) rounded as the export stores them.
+void round_linears(Model& m, Round r, bool head) {
   if (r == Round::None) return;
   for (int64_t b = 0; b < m.config().num_layers; ++b) {
     BlockWeights w = m.block(b);
     for (const std::string& leaf : names::block_linears()) w.linear(leaf) = rounded(w.linear(leaf), r);
     m.set_block(b, std::move(w));
   }
+  if (head) m.set_lm_head(rounded(m.lm_head(), r));
 }
 
 bool bit_equal(const Tensor& a, const Tensor& b) {
@@ -180,6 +231,9 @@ std::vector<ExportCase> cases() {
       {"hf_f32_gptq_head", "hf", "f32", method("gptq", 4, 128, false, false), Round::None, Round::None, Round::None, true},
       {"gptq_w4_head", "gptq", "", method("gptq", 4, 128, false, true), Round::None, Round::F16, Round::F16, true},
       {"gguf_q4_0_head", "gguf", "q4_0", method("rtn", 4, 32, true, true), Round::None, Round::F16, Round::None, true},
+      {"gguf_q4_k", "gguf", "q4_k", rtn4, Round::Q4K, Round::F16, Round::None, false, 768},
+      {"gguf_q4_k_gptq_head", "gguf", "q4_k", method("gptq", 4, 128, false, false), Round::Q4K, Round::F16, Round::None,
+       true, 768},
   };
 }
 
@@ -190,14 +244,14 @@ class ExportRoundTrip : public ::testing::TestWithParam<ExportCase> {};
 TEST_P(ExportRoundTrip, ReloadsTheSameWeightsAndPerplexity) {
   LMP_REQUIRE_SHARED();
   const ExportCase& c = GetParam();
-  Model m = Model::open(input_for(c.matrices, c.norms));
+  Model m = Model::open(input_for(c.matrices, c.norms, c.mlp));
   const std::string out = test::temp_dir("rt-" + c.label) + (c.format == "gguf" ? "/model.gguf" : "/model");
   bool permuted = false;
   GgufWriter::Stats stats;
   compress_and_export(m, c, out, [&](const CompressedBlock& b) {
     for (const auto& [leaf, cl] : b.linears) permuted |= cl.quant && g_idx_is_permuted(*cl.quant);
   }, &stats);
-  round_linears(m, c.linears);
+  round_linears(m, c.linears, c.head);
   const Model back = Model::open(out);
   expect_same_weights(m, back);
   const PerplexityResult a = ppl_of(m), b = ppl_of(back);
@@ -213,12 +267,16 @@ TEST_P(ExportRoundTrip, ReloadsTheSameWeightsAndPerplexity) {
               "gptq " + std::to_string(c.spec.bits) + "-bit");
   }
   if (c.head) {
-    const Tensor original = Checkpoint::open(input_for(c.matrices, c.norms)).load_f32(names::lm_head());
+    const Tensor original = Checkpoint::open(input_for(c.matrices, c.norms, c.mlp)).load_f32(names::lm_head());
     EXPECT_FALSE(bit_equal(original, m.lm_head())) << "the head should have been compressed";
   }
   if (c.type == "q8_0" || c.type == "q4_0") {  // blocks written from the codes, none re-quantized
     EXPECT_EQ(stats.from_codes, 7 * m.config().num_layers + (c.head ? 1 : 0));
     EXPECT_EQ(stats.requantized, 0);
+  }
+  if (c.type == "q4_k") {  // no grid is exactly Q4_K: every linear re-quantized
+    EXPECT_EQ(stats.from_codes, 0);
+    EXPECT_EQ(stats.requantized, 7 * m.config().num_layers + (c.head ? 1 : 0));
   }
 }
 
@@ -246,6 +304,43 @@ TEST(ExportRoundTripCli, GptqExportEvaluatesAndInspects) {
   EXPECT_NE(r.out.find("quantization  gptq 4-bit, group 64, asym (checkpoint_format gptq)"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("gptq 4-bit"), std::string::npos);
+}
+
+// The CLI end to end with Q4_K: `compress --format gguf --gguf-type q4_k` of the padded lm-s with every
+// linear skipped (--ignore), so the file holds the Q4_K of the input's own weights; `eval` of the file
+// scores the perplexity of the input with those weights quantized and dequantized in memory, a few
+// percent from the unquantized model's; `inspect` and the GGUF metadata say Q4_K.
+TEST(ExportRoundTripCli, GgufQ4_KEvaluatesAsTheDequantizedWeights) {
+  LMP_REQUIRE_SHARED();
+  const std::string in = input_for(Round::F16, Round::None, 768), out = test::temp_dir("rt-cli-q4k") + "/m.gguf";
+  const std::string text = test::shared_path("data/corpus/heldout_dev.jsonl");
+  auto r = test::run_cli("compress " + in + " -o " + out + " --method rtn --ignore '.*' --format gguf --gguf-type q4_k --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = test::run_cli("eval " + out + " --text " + text + " --ctx 256 --max-windows 2 --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const double ppl = nlohmann::json::parse(r.out).at("ppl");
+  PerplexityOptions o;
+  o.ctx = 256;
+  o.max_windows = 2;
+  const std::vector<int32_t> ids = Model::open(out).tokenizer().encode(load_eval_text(text), true);
+  Model mem = Model::open(in);
+  const double base = evaluate_perplexity(mem, ids, o).ppl;
+  round_linears(mem, Round::Q4K, false);
+  const double want = evaluate_perplexity(mem, ids, o).ppl;
+  std::printf("q4_k: unquantized %.6f, in memory %.6f, lmpress eval %.6f\n", base, want, ppl);
+  EXPECT_NEAR(ppl, want, want * 1e-4);
+  EXPECT_NE(want, base);
+  EXPECT_LT(std::abs(ppl / base - 1.0), 0.05);
+  r = test::run_cli("inspect " + out + " --json --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("config").at("dtype"), "q4_k");
+  EXPECT_EQ(j.at("parameters_by_dtype").at("Q4_K"), 6 * (2 * 256 * 256 + 2 * 128 * 256 + 3 * 768 * 256));
+  const GgufFile g = read_gguf(out);
+  EXPECT_EQ(g.find("general.file_type")->u, 14u);  // LLAMA_FTYPE_MOSTLY_Q4_K_S
+  EXPECT_EQ(g.find("general.quantization_version")->u, 2u);
+  for (const GgufTensor& t : g.tensors)
+    EXPECT_EQ(t.type, t.name.rfind("blk.", 0) == 0 && t.ne.size() == 2 ? 12u : t.ne.size() == 1 ? 0u : 1u) << t.name;
 }
 
 // A head tied to the embeddings (tiny-llama3): --include-head unties it in the export (config.json says

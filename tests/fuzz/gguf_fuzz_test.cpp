@@ -40,13 +40,13 @@ void fuzz_file(const std::string& orig_path, const std::string& tag, uint64_t se
   EXPECT_GT(out.ok, 0) << tag;
 }
 
-// A small GGUF with Q8_0 and Q4_0 tensors and an embedded vocabulary.
+// A small GGUF with Q8_0, Q4_0 and Q4_K tensors and an embedded vocabulary.
 std::string quantized_gguf() {
   test::GgufWriter w;
   w.kv_str("general.architecture", "llama");
   w.kv_u32("llama.embedding_length", 32);
   w.kv_u32("llama.block_count", 1);
-  w.kv_u32("llama.feed_forward_length", 32);
+  w.kv_u32("llama.feed_forward_length", 256);
   w.kv_u32("llama.attention.head_count", 4);
   w.kv_u32("llama.attention.head_count_kv", 4);
   w.kv_u32("llama.context_length", 64);
@@ -56,10 +56,17 @@ std::string quantized_gguf() {
   w.kv_str_array("tokenizer.ggml.tokens", tokens);
   w.kv_f32_array("tokenizer.ggml.scores", std::vector<float>(40, -1.0f));
   w.kv_i32_array("tokenizer.ggml.token_type", std::vector<int32_t>(40, 1));
-  std::string q8, q4;
+  std::string q8, q4, q4k;
   for (int b = 0; b < 32; ++b) {
     q8 += std::string("\x00\x3c", 2) + std::string(32, char(b));  // d = 1.0
     q4 += std::string("\x00\x38", 2) + std::string(16, char(0x4c));  // d = 0.5
+    // Q4_K: d = 0.5, dmin = 0.25, packed scales/mins with their top bits set, varying codes.
+    q4k += std::string("\x00\x38\x00\x34", 4) + std::string(12, char(0xc1 + b)) + std::string(128, char(0x5a ^ b));
+  }
+  std::string ffn_q8, ffn_q4;  // 256 rows of one block each
+  for (int r = 0; r < 8; ++r) {
+    ffn_q8 += q8;
+    ffn_q4 += q4;
   }
   const std::vector<float> ones(40 * 32, 1.0f);
   w.tensor_f32("token_embd.weight", {32, 40}, ones);
@@ -69,10 +76,11 @@ std::string quantized_gguf() {
   w.tensor("blk.0.attn_v.weight", {32, 32}, 8, q8);
   w.tensor("blk.0.attn_output.weight", {32, 32}, 2, q4);
   w.tensor_f32("blk.0.ffn_norm.weight", {32}, std::vector<float>(32, 1.0f));
-  w.tensor("blk.0.ffn_gate.weight", {32, 32}, 8, q8);
-  w.tensor("blk.0.ffn_up.weight", {32, 32}, 2, q4);
-  w.tensor("blk.0.ffn_down.weight", {32, 32}, 1, std::string(32 * 32 * 2, '\x01'));
+  w.tensor("blk.0.ffn_gate.weight", {32, 256}, 8, ffn_q8);
+  w.tensor("blk.0.ffn_up.weight", {32, 256}, 2, ffn_q4);
+  w.tensor("blk.0.ffn_down.weight", {256, 32}, 12, q4k);
   w.tensor_f32("output_norm.weight", {32}, std::vector<float>(32, 1.0f));
+  w.tensor("output.weight", {32, 40}, 1, std::string(40 * 32 * 2, '\x01'));
   return w.build();
 }
 

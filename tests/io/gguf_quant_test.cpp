@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 #include "core/dtype.h"
 #include "io/checkpoint.h"
+#include "io/gguf.h"
 #include "io/gguf_quant.h"
 #include "io/gguf_test_writer.h"
 #include "test_util.h"
@@ -51,6 +53,37 @@ TEST(GgufQuant, Q4_0MatchesHandComputedBlock) {
   dequantize_q4_0(b.data(), out, 32);
   EXPECT_EQ(out[3], 8.0f);
   EXPECT_EQ(out[19], 2.0f);
+}
+
+// Q4_K: d = 0.5, dmin = 0.25; sub-block scales sc and mins m below, packed by the layout rules:
+// j < 4:  scales[j] = sc_j | (sc_{j+4} >> 4) << 6,  scales[j+4] = m_j | (m_{j+4} >> 4) << 6;
+// j >= 4: scales[j+4] = (sc_j & 15) | (m_j & 15) << 4.
+// sc = 1 2 3 4 17 33 50 63 (17 = 0b01'0001, 33 = 0b10'0001, 50 = 0b11'0010, 63 = 0b11'1111)
+// m  = 5 6 7 8 20 40  0 63 (20 = 0b01'0100, 40 = 0b10'1000)
+// scales[0..3] = 1|1<<6, 2|2<<6, 3|3<<6, 4|3<<6; scales[4..7] = 5|1<<6, 6|2<<6, 7|0<<6, 8|3<<6;
+// scales[8..11] = 1|4<<4, 1|8<<4, 2|0<<4, 15|15<<4.
+TEST(GgufQuant, Q4_KMatchesHandComputedBlock) {
+  const int sc[8] = {1, 2, 3, 4, 17, 33, 50, 63}, m[8] = {5, 6, 7, 8, 20, 40, 0, 63};
+  const uint8_t scales[12] = {0x41, 0x82, 0xC3, 0xC4, 0x45, 0x86, 0x07, 0xC8, 0x41, 0x81, 0x02, 0xFF};
+  // Code of weight l in sub-block j: (l + 3j) mod 16. Bytes 32i..32i+31 hold sub-block 2i in the low
+  // nibbles, sub-block 2i+1 in the high nibbles, weight l at byte l of the chunk.
+  auto code = [](int j, int l) { return (l + 3 * j) % 16; };
+  std::string b(144, '\0');
+  const uint16_t d = 0x3800, dmin = 0x3400;  // f16 0.5 and 0.25
+  std::memcpy(&b[0], &d, 2);
+  std::memcpy(&b[2], &dmin, 2);
+  std::memcpy(&b[4], scales, 12);
+  for (int i = 0; i < 4; ++i)
+    for (int l = 0; l < 32; ++l) b[16 + 32 * i + l] = char(code(2 * i, l) | (code(2 * i + 1, l) << 4));
+  EXPECT_EQ(uint8_t(b[16 + 64 + 5]), 0x41);  // sub-blocks 4 and 5, weight 5: codes 17 % 16 = 1 and 20 % 16 = 4
+  float out[256];
+  dequantize_q4_k(b.data(), out, 256);
+  for (int j = 0; j < 8; ++j)
+    for (int l = 0; l < 32; ++l)
+      ASSERT_EQ(out[32 * j + l], float(0.5 * sc[j] * code(j, l) - 0.25 * m[j])) << "sub-block " << j << " weight " << l;
+  EXPECT_EQ(out[4 * 32 + 5], 3.5f);     // 0.5 * 17 * 1 - 0.25 * 20
+  EXPECT_EQ(out[6 * 32 + 0], 50.0f);    // 0.5 * 50 * 2 - 0.25 * 0
+  EXPECT_EQ(out[7 * 32 + 0], 141.75f);  // 0.5 * 63 * 5 - 0.25 * 63
 }
 
 TEST(GgufQuant, SubnormalScale) {
@@ -119,6 +152,98 @@ TEST(GgufQuant, QuantizedTensorsThroughCheckpoint) {
   }
   const Tensor u = ck.load_f32("model.layers.0.mlp.up_proj.weight");
   for (int64_t i = 0; i < u.numel(); ++i) ASSERT_EQ(u.f32()[i], 3.5f);
+}
+
+// `rows` rows of `blocks` random Q4_K blocks each: any bytes are a valid block once d and dmin are finite.
+std::string random_q4_k(int64_t rows, int64_t blocks, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out;
+  for (int64_t b = 0; b < rows * blocks; ++b) {
+    std::string blk(144, '\0');
+    for (char& c : blk) c = char(rng());
+    const uint16_t d = f32_to_f16(0.001f * float(1 + b % 13)), dmin = f32_to_f16(0.002f * float(b % 5));
+    std::memcpy(&blk[0], &d, 2);
+    std::memcpy(&blk[2], &dmin, 2);
+    out += blk;
+  }
+  return out;
+}
+
+// A tiny LLaMA of hidden size 256 (4 heads of 64, 2 KV heads, ffn 512, vocab 8) whose q_proj and
+// down_proj are Q4_K; `down` replaces the down_proj bytes (for truncations).
+test::GgufWriter q4_k_model(const std::string& q, const std::string& down) {
+  test::GgufWriter g;
+  g.kv_str("general.architecture", "llama");
+  g.kv_u32("llama.embedding_length", 256);
+  g.kv_u32("llama.block_count", 1);
+  g.kv_u32("llama.feed_forward_length", 512);
+  g.kv_u32("llama.attention.head_count", 4);
+  g.kv_u32("llama.attention.head_count_kv", 2);
+  g.kv_u32("llama.context_length", 64);
+  auto f32 = [&](const std::string& n, std::vector<uint64_t> ne) {
+    g.tensor_f32(n, ne, std::vector<float>(ne.size() == 1 ? ne[0] : ne[0] * ne[1], 0.25f));
+  };
+  f32("token_embd.weight", {256, 8});
+  f32("blk.0.attn_norm.weight", {256});
+  g.tensor("blk.0.attn_q.weight", {256, 256}, 12, q);
+  f32("blk.0.attn_k.weight", {256, 128});
+  f32("blk.0.attn_v.weight", {256, 128});
+  f32("blk.0.attn_output.weight", {256, 256});
+  f32("blk.0.ffn_norm.weight", {256});
+  f32("blk.0.ffn_gate.weight", {256, 512});
+  f32("blk.0.ffn_up.weight", {256, 512});
+  g.tensor("blk.0.ffn_down.weight", {512, 256}, 12, down);
+  f32("output_norm.weight", {256});
+  return g;
+}
+
+// Q4_K tensors inside a GGUF: the dtype, the stored size, and load_f32 (with the Q/K un-permutation)
+// giving the dequantizer's values.
+TEST(GgufQuant, Q4_KTensorsThroughCheckpoint) {
+  const std::string q = random_q4_k(256, 1, 7), down = random_q4_k(256, 2, 8);
+  const std::string path = test::temp_dir("quant-k") + "/q.gguf";
+  test::write_file(path, q4_k_model(q, down).build());
+  const Checkpoint ck = Checkpoint::open(path);
+  EXPECT_EQ(ck.info("model.layers.0.self_attn.q_proj.weight").dtype, DType::Q4_K);
+  EXPECT_EQ(ck.raw("model.layers.0.mlp.down_proj.weight").nbytes(), 256u * 2u * 144u);
+  std::vector<float> stored(256 * 256);
+  dequantize_q4_k(q.data(), stored.data(), stored.size());
+  const Tensor t = ck.load_f32("model.layers.0.self_attn.q_proj.weight");
+  // head_dim 64: HF row head*64 + h*32 + i came from stored row head*64 + 2i + h.
+  for (int64_t r = 0; r < 256; ++r) {
+    const int64_t head = r / 64, j = r % 64, from = head * 64 + 2 * (j % 32) + j / 32;
+    ASSERT_EQ(std::memcmp(t.f32() + r * 256, stored.data() + from * 256, 256 * 4), 0) << "row " << r;
+  }
+  std::vector<float> want(256 * 512);
+  dequantize_q4_k(down.data(), want.data(), want.size());
+  const Tensor d = ck.load_f32("model.layers.0.mlp.down_proj.weight");
+  ASSERT_EQ(d.shape(), (Shape{256, 512}));
+  EXPECT_EQ(std::memcmp(d.f32(), want.data(), want.size() * 4), 0);
+}
+
+TEST(GgufQuant, TruncatedOrMisshapenQ4_KIsAnError) {
+  const std::string dir = test::temp_dir("quant-k-bad");
+  const std::string full = q4_k_model(random_q4_k(256, 1, 1), random_q4_k(256, 2, 2)).build();
+  test::write_file(dir + "/full.gguf", full);
+  const GgufFile g = read_gguf(dir + "/full.gguf");
+  const GgufTensor& down = g.tensors[9];
+  ASSERT_EQ(down.name, "blk.0.ffn_down.weight");
+  ASSERT_EQ(down.nbytes, 256u * 2u * 144u);  // 2 blocks of 144 bytes per row of 512
+  // Cut in the middle of the down_proj data: the first tensor that no longer fits is named.
+  const uint64_t start = down.offset - g.data_offset, cut = down.offset + 1000;
+  const std::string path = dir + "/cut.gguf";
+  test::write_file(path, full.substr(0, cut));
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
+            "gguf " + path + ": tensor blk.0.ffn_down.weight: bytes [" + std::to_string(start) + ", " +
+                std::to_string(start + 73728) + ") exceed the data section of " + std::to_string(cut - g.data_offset) +
+                " bytes (truncated file?)");
+  // A Q4_K row must hold whole super-blocks of 256.
+  auto w = test::tiny_llama_gguf();
+  w.tensor("blk.0.extra.weight", {128, 2}, 12, std::string(144, '\0'));
+  const std::string path2 = dir + "/rows.gguf";
+  test::write_file(path2, w.build());
+  EXPECT_EQ(test::error_of([&] { Checkpoint::open(path2); }),
+            "gguf " + path2 + ": tensor blk.0.extra.weight: Q4_K row length 128 is not a multiple of its block size 256");
 }
 
 }  // namespace

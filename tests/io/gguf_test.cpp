@@ -184,11 +184,11 @@ TEST(Gguf, Version1IsRefused) {
 
 TEST(Gguf, UnknownTensorTypeNamesTensorAndType) {
   auto w = test::tiny_llama_gguf();
-  w.tensor("blk.0.extra.weight", {256}, 12, std::string(144, '\0'));
+  w.tensor("blk.0.extra.weight", {256}, 13, std::string(176, '\0'));
   const std::string path = write_tmp("type", w.build());
   EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path +
-                ": tensor blk.0.extra.weight: unsupported tensor type 12 (Q4_K; supported: F32, F16, BF16, Q8_0, Q4_0)");
+                ": tensor blk.0.extra.weight: unsupported tensor type 13 (Q5_K; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
 }
 
 TEST(Gguf, TruncatedFileIsAnError) {

@@ -1,21 +1,27 @@
-// GGUF container writer and the Q8_0 / Q4_0 reference quantizers: files read back by the GGUF reader,
-// blocks compared with blocks computed by hand from the public block layout.
+// GGUF container writer and the Q8_0 / Q4_0 / Q4_K reference quantizers: files read back by the GGUF
+// reader, blocks compared with blocks computed by hand from the public block layout; Q4_K checked by
+// the properties its method guarantees (nearest codes for the stored scales, exact on blocks it can
+// represent, a lower error than Q4_0).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "core/dtype.h"
 #include "core/error.h"
 #include "io/gguf.h"
 #include "io/gguf_quantize.h"
+#include "io/gguf_quantize_k.h"
 #include "io/gguf_writer.h"
 #include "test_util.h"
 
 using namespace lmp;
 namespace fs = std::filesystem;
 
-static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18, "ggml block layouts");
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_K) == 144, "ggml block layouts");
 
 TEST(GgufQuantize, Q8_0BlocksMatchTheSpecByHand) {
   // Block 0: absmax 127 → d = 1, q = round(x). Block 1: all zeros → d = 0, q = 0.
@@ -52,6 +58,109 @@ TEST(GgufQuantize, Q4_0BlocksMatchTheSpecByHand) {
   EXPECT_EQ(y[7], 2.0f * (7 - 8));
   EXPECT_EQ(y[32], 16.0f);
   EXPECT_EQ(y[33], 0.0f);
+}
+
+namespace {
+
+// Super-blocks of test data: Gaussian weights, all positive (min 0), all negative, sub-blocks of
+// magnitudes 1e-4 .. 1e3 (small scales round to 0 of 6 bits), an outlier, zeros and a negative constant.
+std::vector<float> q4_k_test_data(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::uniform_real_distribution<float> unit(0.1f, 1.0f);
+  std::vector<float> x(256 * 7);
+  for (size_t i = 0; i < 256; ++i) x[i] = normal(rng);
+  for (size_t i = 256; i < 512; ++i) x[i] = unit(rng);
+  for (size_t i = 512; i < 768; ++i) x[i] = -unit(rng);
+  for (size_t i = 768; i < 1024; ++i) x[i] = normal(rng) * std::pow(10.0f, float((i - 768) / 32) - 4.0f);
+  for (size_t i = 1024; i < 1280; ++i) x[i] = normal(rng);
+  x[1100] = 1.5f;
+  std::fill(x.begin() + 1280, x.begin() + 1536, 0.0f);
+  std::fill(x.begin() + 1536, x.end(), -0.75f);
+  return x;
+}
+
+}  // namespace
+
+TEST(GgufQuantize, Q4_KCodesAreTheNearestLevelsOfTheStoredScales) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const std::vector<float> x = q4_k_test_data(seed);
+    std::vector<BlockQ4_K> b(x.size() / 256);
+    quantize_q4_k(x.data(), b.data(), x.size());
+    std::vector<float> y(x.size());
+    dequantize_q4_k(b.data(), y.data(), y.size());
+    for (size_t k = 0; k < b.size(); ++k) {
+      const float d = f16_to_f32(b[k].d), dmin = f16_to_f32(b[k].dmin);
+      int max_sc = 0, max_m = 0;
+      for (size_t j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        q4_k_scale_min(b[k].scales, j, sc, m);
+        max_sc = std::max<int>(max_sc, sc);
+        max_m = std::max<int>(max_m, m);
+        const float dl = d * float(sc), ml = dmin * float(m);
+        for (size_t l = 0; l < 32; ++l) {
+          const size_t i = k * 256 + j * 32 + l;
+          float nearest = INFINITY;
+          for (int q = 0; q < 16; ++q) nearest = std::min(nearest, std::fabs(x[i] - (dl * float(q) - ml)));
+          ASSERT_LE(std::fabs(x[i] - y[i]), nearest + 1e-6f * (dl + std::fabs(x[i])))
+              << "seed " << seed << " block " << k << " sub-block " << j << " weight " << l;
+        }
+      }
+      // d and dmin are the largest scale and min over 63: their sub-blocks store the full 6 bits.
+      EXPECT_EQ(max_sc, d > 0.0f ? 63 : 0) << "block " << k;
+      EXPECT_EQ(max_m, dmin > 0.0f ? 63 : 0) << "block " << k;
+    }
+    for (size_t i = 1280; i < 1536; ++i) ASSERT_EQ(y[i], 0.0f);
+    EXPECT_NEAR(y[1600], -0.75f, 0.75f / 1024);  // a constant: the min alone, at f16 precision
+  }
+}
+
+TEST(GgufQuantize, Q4_KBeatsQ4_0OnGaussianWeights) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> x(64 * 4096), y(x.size()), z(x.size());
+  for (float& v : x) v = normal(rng);
+  std::vector<BlockQ4_K> k(x.size() / 256);
+  std::vector<BlockQ4_0> o(x.size() / 32);
+  quantize_q4_k(x.data(), k.data(), x.size());
+  dequantize_q4_k(k.data(), y.data(), y.size());
+  quantize_q4_0(x.data(), o.data(), x.size());
+  dequantize_q4_0(o.data(), z.data(), z.size());
+  double ek = 0, e0 = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    ek += double(x[i] - y[i]) * double(x[i] - y[i]);
+    e0 += double(x[i] - z[i]) * double(x[i] - z[i]);
+  }
+  const double rms_k = std::sqrt(ek / double(x.size())), rms_0 = std::sqrt(e0 / double(x.size()));
+  std::printf("RMS error on N(0, 0.02): Q4_K %.6g, Q4_0 %.6g\n", rms_k, rms_0);
+  EXPECT_LT(rms_k, 0.9 * rms_0);
+  EXPECT_LT(rms_k, 0.08 * 0.02);
+}
+
+// A block Q4_K represents exactly (the largest scale and min are 63, every sub-block uses codes 0 and
+// 15, so its range is found exactly) comes back byte for byte from quantize(dequantize(block)).
+TEST(GgufQuantize, Q4_KReproducesABlockItCanRepresent) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 50; ++trial) {
+    BlockQ4_K b{};
+    b.d = f32_to_f16(0.001f * float(1 + rng() % 50));
+    b.dmin = f32_to_f16(0.0005f * float(1 + rng() % 50));
+    for (size_t j = 0; j < 8; ++j) {
+      const uint8_t sc = j == size_t(trial % 8) ? 63 : uint8_t(1 + rng() % 63);
+      const uint8_t m = j == size_t(7 - trial % 8) ? 63 : uint8_t(rng() % 64);
+      q4_k_set_scale_min(b.scales, j, sc, m);
+    }
+    uint8_t L[256];
+    for (size_t i = 0; i < 256; ++i) L[i] = i % 32 == 0 ? 0 : i % 32 == 1 ? 15 : uint8_t(rng() % 16);
+    for (size_t i = 0; i < 128; ++i) b.qs[i] = uint8_t(L[(i / 32) * 64 + i % 32] | (L[(i / 32) * 64 + 32 + i % 32] << 4));
+    float x[256];
+    dequantize_q4_k(&b, x, 256);
+    BlockQ4_K again;
+    quantize_q4_k(x, &again, 256);
+    ASSERT_EQ(std::memcmp(&again, &b, sizeof b), 0) << "trial " << trial;
+  }
+  EXPECT_EQ(test::error_of([] { BlockQ4_K b; quantize_q4_k(nullptr, &b, 128); }),
+            "quantize_q4_k: size must be a multiple of 256, found 128");
 }
 
 TEST(GgufFileWriter, WritesAFileTheReaderReadsBack) {
@@ -99,6 +208,8 @@ TEST(GgufFileWriter, RefusesWrongSizesAndLeavesNoFileWhenIncomplete) {
   {
     GgufFileWriter w(path);
     EXPECT_THROW(w.add_tensor("q", {4, 48}, GgmlType::Q4_0), Error);  // rows not a multiple of 32
+    EXPECT_EQ(test::error_of([&] { w.add_tensor("k", {2, 288}, GgmlType::Q4_K); }),
+              "gguf writer: Q4_K needs rows of a multiple of 256 elements, found 288");
     w.add_tensor("a", {2, 3}, GgmlType::F16);
     w.begin_data();
     const uint16_t h[5] = {};
