@@ -31,5 +31,8 @@ echo "# peak RSS of lmpress eval on lm-m (heldout_dev, ctx 512, 16 windows)"
 /usr/bin/time -f '{"peak_rss_kb": %M, "wall_s": %e}' "$BUILD/lmpress" eval "$SHARED/models/lm-m" \
   --text "$SHARED/data/corpus/heldout_dev.jsonl" --ctx 512 --max-windows 16 --json -q
 
+echo "# tiled (thread-invariant) GEMM/SYRK vs one multi-threaded BLAS call"
+"$BUILD/bench/gemm_tiles_bench"
+
 echo "# lmpress compress lm-m (128 x 512 calibration), end to end"
 bash "$(dirname "$0")/compress_bench.sh" "$BUILD"
