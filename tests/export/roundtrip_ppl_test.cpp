@@ -13,6 +13,7 @@
 // stores them without loss and the in-memory model is the reference as it stands.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -283,6 +284,21 @@ TEST_P(ExportRoundTrip, ReloadsTheSameWeightsAndPerplexity) {
 INSTANTIATE_TEST_SUITE_P(Exports, ExportRoundTrip, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<ExportCase>& i) { return i.param.label; });
 
+// `lmpress eval` on the first two ctx-256 windows of `text` (NaN after a failure it reports), and the
+// options that score the same windows in memory.
+double cli_eval_ppl(const std::string& model, const std::string& text) {
+  const auto r = test::run_cli("eval " + model + " --text " + text + " --ctx 256 --max-windows 2 --json --quiet");
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? nlohmann::json::parse(r.out).at("ppl").get<double>() : std::nan("");
+}
+
+PerplexityOptions two_windows() {
+  PerplexityOptions o;
+  o.ctx = 256;
+  o.max_windows = 2;
+  return o;
+}
+
 // The CLI end to end: `compress --format gptq` → `eval` and `inspect` read it.
 TEST(ExportRoundTripCli, GptqExportEvaluatesAndInspects) {
   LMP_REQUIRE_SHARED();
@@ -291,12 +307,8 @@ TEST(ExportRoundTripCli, GptqExportEvaluatesAndInspects) {
   auto r = test::run_cli("compress " + test::shared_path("models/lm-s") + " -o " + out +
                          " --method rtn --bits 4 --group 64 --format gptq --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
-  r = test::run_cli("eval " + out + " --text " + text + " --ctx 256 --max-windows 2 --json --quiet");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const double ppl = nlohmann::json::parse(r.out).at("ppl");
-  PerplexityOptions o;
-  o.ctx = 256;
-  o.max_windows = 2;
+  const double ppl = cli_eval_ppl(out, text);
+  const PerplexityOptions o = two_windows();
   const Model m = Model::open(out);
   EXPECT_NEAR(ppl, evaluate_perplexity(m, m.tokenizer().encode(load_eval_text(text), true), o).ppl, ppl * 1e-4);
   r = test::run_cli("inspect " + out + " --quiet");
@@ -316,12 +328,8 @@ TEST(ExportRoundTripCli, GgufQ4_KEvaluatesAsTheDequantizedWeights) {
   const std::string text = test::shared_path("data/corpus/heldout_dev.jsonl");
   auto r = test::run_cli("compress " + in + " -o " + out + " --method rtn --ignore '.*' --format gguf --gguf-type q4_k --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
-  r = test::run_cli("eval " + out + " --text " + text + " --ctx 256 --max-windows 2 --json --quiet");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const double ppl = nlohmann::json::parse(r.out).at("ppl");
-  PerplexityOptions o;
-  o.ctx = 256;
-  o.max_windows = 2;
+  const double ppl = cli_eval_ppl(out, text);
+  const PerplexityOptions o = two_windows();
   const std::vector<int32_t> ids = Model::open(out).tokenizer().encode(load_eval_text(text), true);
   Model mem = Model::open(in);
   const double base = evaluate_perplexity(mem, ids, o).ppl;

@@ -43,13 +43,7 @@ void fuzz_file(const std::string& orig_path, const std::string& tag, uint64_t se
 // A small GGUF with Q8_0, Q4_0 and Q4_K tensors and an embedded vocabulary.
 std::string quantized_gguf() {
   test::GgufWriter w;
-  w.kv_str("general.architecture", "llama");
-  w.kv_u32("llama.embedding_length", 32);
-  w.kv_u32("llama.block_count", 1);
-  w.kv_u32("llama.feed_forward_length", 256);
-  w.kv_u32("llama.attention.head_count", 4);
-  w.kv_u32("llama.attention.head_count_kv", 4);
-  w.kv_u32("llama.context_length", 64);
+  test::llama_header(w, 32, 256, 4, 4);
   w.kv_str("tokenizer.ggml.model", "llama");
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   for (int i = 3; i < 40; ++i) tokens.push_back("▁t" + std::to_string(i));

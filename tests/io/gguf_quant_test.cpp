@@ -101,13 +101,7 @@ TEST(GgufQuant, SubnormalScale) {
 TEST(GgufQuant, QuantizedTensorsThroughCheckpoint) {
   // The tiny model of gguf_test_writer.h with a Q8_0 q_proj and a Q4_0 up_proj.
   test::GgufWriter g;
-  g.kv_str("general.architecture", "llama");
-  g.kv_u32("llama.embedding_length", 32);
-  g.kv_u32("llama.block_count", 1);
-  g.kv_u32("llama.feed_forward_length", 64);
-  g.kv_u32("llama.attention.head_count", 4);
-  g.kv_u32("llama.attention.head_count_kv", 2);
-  g.kv_u32("llama.context_length", 64);
+  test::llama_header(g, 32, 64, 4, 2);
   auto f32 = [&](const std::string& n, std::vector<uint64_t> ne) {
     uint64_t count = 1;
     for (auto d : ne) count *= d;
@@ -173,13 +167,7 @@ std::string random_q4_k(int64_t rows, int64_t blocks, uint32_t seed) {
 // down_proj are Q4_K; `down` replaces the down_proj bytes (for truncations).
 test::GgufWriter q4_k_model(const std::string& q, const std::string& down) {
   test::GgufWriter g;
-  g.kv_str("general.architecture", "llama");
-  g.kv_u32("llama.embedding_length", 256);
-  g.kv_u32("llama.block_count", 1);
-  g.kv_u32("llama.feed_forward_length", 512);
-  g.kv_u32("llama.attention.head_count", 4);
-  g.kv_u32("llama.attention.head_count_kv", 2);
-  g.kv_u32("llama.context_length", 64);
+  test::llama_header(g, 256, 512, 4, 2);
   auto f32 = [&](const std::string& n, std::vector<uint64_t> ne) {
     g.tensor_f32(n, ne, std::vector<float>(ne.size() == 1 ? ne[0] : ne[0] * ne[1], 0.25f));
   };

@@ -119,6 +119,17 @@ inline std::vector<float> interleave_rows(const std::vector<float>& hf, int64_t 
   return out;
 }
 
+// The llama.* hyperparameters of a one-block test model (context 64).
+inline void llama_header(GgufWriter& w, uint32_t hidden, uint32_t ffn, uint32_t heads, uint32_t kv_heads) {
+  w.kv_str("general.architecture", "llama");
+  w.kv_u32("llama.embedding_length", hidden);
+  w.kv_u32("llama.block_count", 1);
+  w.kv_u32("llama.feed_forward_length", ffn);
+  w.kv_u32("llama.attention.head_count", heads);
+  w.kv_u32("llama.attention.head_count_kv", kv_heads);
+  w.kv_u32("llama.context_length", 64);
+}
+
 // Tiny LLaMA in GGUF: hidden 32, 4 heads (head_dim 8), 2 KV heads, ffn 64, vocab 40, 1 layer, F32,
 // Q/K stored interleaved; HF values are hf_matrix(salt, ...) with salts 1.. in the order written.
 // With arch "qwen2": Q/K stored in HF order (llama.cpp does not permute them) and q/k/v biases (salts 13-15).
