@@ -39,21 +39,14 @@ const char* ggml_type_str(GgmlType t) {
   return "?";
 }
 
+// The block sizes are core/dtype's, through the reader's type-number mapping.
 uint64_t ggml_row_bytes(GgmlType t, uint64_t n) {
-  switch (t) {
-    case GgmlType::F32: return n * 4;
-    case GgmlType::F16: return n * 2;
-    case GgmlType::Q4_0:
-    case GgmlType::Q8_0:
-      LMP_CHECK(n % kQuantBlock == 0, "gguf writer: ", ggml_type_str(t), " needs rows of a multiple of ",
-                kQuantBlock, " elements, found ", n);
-      return n / kQuantBlock * (t == GgmlType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
-    case GgmlType::Q4_K:
-      LMP_CHECK(n % kSuperBlock == 0, "gguf writer: Q4_K needs rows of a multiple of ", kSuperBlock,
-                " elements, found ", n);
-      return n / kSuperBlock * sizeof(BlockQ4_K);
-  }
-  fail("gguf writer: unknown ggml type ", uint32_t(t));
+  const std::optional<DType> dt = ggml_type_dtype(uint32_t(t));
+  if (!dt) fail("gguf writer: unknown ggml type ", uint32_t(t));
+  const uint64_t block = dtype_block_elems(*dt);
+  LMP_CHECK(n % block == 0, "gguf writer: ", ggml_type_str(t), " needs rows of a multiple of ", block,
+            " elements, found ", n);
+  return n / block * dtype_block_bytes(*dt);
 }
 
 GgufFileWriter::GgufFileWriter(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {}

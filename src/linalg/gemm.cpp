@@ -35,22 +35,26 @@ struct Tile {
   int64_t m0, m, n0, n;
 };
 
-// A function of the shape alone. Wide outputs (an lm_head's vocabulary) go in column panels, so each
-// weight row is packed by BLAS once; otherwise rows in panels of kTile when there are at least two, else
-// columns, else one tile.
-std::vector<Tile> tiles_of(int64_t M, int64_t N) {
-  std::vector<Tile> t;
-  if (N >= 8 * kTile) {
-    for (int64_t n0 = 0; n0 < N; n0 += kTile) t.push_back({0, M, n0, std::min(kTile, N - n0)});
-  } else if (M >= 2 * kTile) {
-    const int64_t tm = M >= 8 * kTile ? 2 * kTile : kTile;  // long inputs (calibration batches): fewer re-packs
-    for (int64_t m0 = 0; m0 < M; m0 += tm) t.push_back({m0, std::min(tm, M - m0), 0, N});
-  } else if (N >= 2 * kTile) {
-    for (int64_t n0 = 0; n0 < N; n0 += kTile) t.push_back({0, M, n0, std::min(kTile, N - n0)});
-  } else {
-    t.push_back({0, M, 0, N});
+// Equal panels of the output along its rows or its columns (the last one ragged); no allocation, as
+// attention calls a product per head and row block.
+struct TileGrid {
+  int64_t M, N, size;
+  bool by_rows;
+  int64_t count() const { return ((by_rows ? M : N) + size - 1) / size; }
+  Tile tile(int64_t i) const {
+    const int64_t o = i * size;
+    return by_rows ? Tile{o, std::min(size, M - o), 0, N} : Tile{0, M, o, std::min(size, N - o)};
   }
-  return t;
+};
+
+// A function of the shape alone. Wide outputs (an lm_head's vocabulary) go in column panels, so each
+// weight row is packed by BLAS once; otherwise rows in panels of kTile when there are at least two
+// (2·kTile for long inputs such as calibration batches: fewer re-packs), else columns, else one tile.
+TileGrid tiles_of(int64_t M, int64_t N) {
+  if (N >= 8 * kTile) return {M, N, kTile, false};
+  if (M >= 2 * kTile) return {M, N, M >= 8 * kTile ? 2 * kTile : kTile, true};
+  if (N >= 2 * kTile) return {M, N, kTile, false};
+  return {M, N, std::max<int64_t>(M, 1), true};
 }
 
 // Runs fn(i) for i in [0, count) with BLAS single-threaded in every call: inside an enclosing parallel
@@ -68,11 +72,14 @@ void run_single_threaded_blas(int64_t count, Fn&& fn) {
 }
 
 // C = alpha · op(A) · op(B) + beta · C, row-major; op(A) is [M, K], op(B) is [K, N].
-void tiled_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, float alpha,
-                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const std::vector<Tile> tiles = tiles_of(M, N);
-  run_single_threaded_blas(int64_t(tiles.size()), [&](int64_t i) {
-    const Tile& t = tiles[size_t(i)];
+void tiled_sgemm(const char* op, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc) {
+  check_dims(op, M, N, K);
+  if (M == 0 || N == 0) return;
+  const TileGrid grid = tiles_of(M, N);
+  run_single_threaded_blas(grid.count(), [&](int64_t i) {
+    const Tile t = grid.tile(i);
     const float* a = ta == CblasNoTrans ? A + t.m0 * lda : A + t.m0;
     const float* b = tb == CblasNoTrans ? B + t.n0 : B + t.n0 * ldb;
     cblas_sgemm(CblasRowMajor, ta, tb, int(t.m), int(t.n), int(K), alpha, a, int(lda), b, int(ldb), beta,
@@ -84,23 +91,17 @@ void tiled_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, i
 
 void gemm_nt(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
              float* C, int64_t ldc, float alpha, float beta) {
-  check_dims("gemm_nt", M, N, K);
-  if (M == 0 || N == 0) return;
-  tiled_sgemm(CblasNoTrans, CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  tiled_sgemm("gemm_nt", CblasNoTrans, CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_nn(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
              float* C, int64_t ldc, float alpha, float beta) {
-  check_dims("gemm_nn", M, N, K);
-  if (M == 0 || N == 0) return;
-  tiled_sgemm(CblasNoTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  tiled_sgemm("gemm_nn", CblasNoTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_tn(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
              float* C, int64_t ldc, float alpha, float beta) {
-  check_dims("gemm_tn", M, N, K);
-  if (M == 0 || N == 0) return;
-  tiled_sgemm(CblasTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  tiled_sgemm("gemm_tn", CblasTrans, CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void syrk_tn_upper(int64_t N, int64_t K, const float* A, int64_t lda, float* C, int64_t ldc, float beta) {
