@@ -6,6 +6,10 @@ For each row: `lmpress compress` with the reference's settings (calib_128x512, G
 heldout_dev at ctx 512. Results are appended to a JSON-lines file so an interrupted run resumes.
 
   bench/anchors.py [--build build] [--models lm-s,lm-m] [--results out/anchors.jsonl] [--markdown]
+
+GPTQ rows also show the reference implementation re-run on the anchors' own stack with the file's window
+order (bench/results/reference_rerun_h100.jsonl, made by bench/reference_spread.py) and lmpress's
+increase as a multiple of that re-run's.
 """
 import argparse
 import json
@@ -16,6 +20,19 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RERUN = os.path.join(ROOT, "bench", "results", "reference_rerun_h100.jsonl")
+VARIANT_KEYS = ("act_order", "true_sequential", "dtype", "attn")
+
+
+def reference_reruns(path=RERUN):
+    """(model, bits, group) -> ppl of the reference re-run with the published settings, file order."""
+    out = {}
+    if os.path.exists(path):
+        for line in open(path):
+            d = json.loads(line)
+            if d.get("order") == 0 and not any(k in d for k in VARIANT_KEYS):
+                out[(d["model"], d["bits"], d["group"])] = d["ppl"]
+    return out
 
 
 def row_key(r):
@@ -64,8 +81,10 @@ def markdown(rows, done):
     dense = {r["model"]: r["ppl_heldout_dev_ctx512"] for r in rows if r["method"] == "dense"}
     ours_dense = {r["model"]: done[row_key(r)]["ppl"] for r in rows
                   if r["method"] == "dense" and row_key(r) in done}
-    print("| model | method | setting | reference ppl | lmpress ppl | check | lmpress s | reference s (H100) |")
-    print("|---|---|---|---:|---:|---|---:|---:|")
+    reruns = reference_reruns()
+    print("| model | method | setting | reference ppl | lmpress ppl | check | reference re-run (H100) | "
+          "lmpress ÷ re-run increase | lmpress s | reference s (H100) |")
+    print("|---|---|---|---:|---:|---|---:|---:|---:|---:|")
     for r in rows:
         k = row_key(r)
         if k not in done:
@@ -81,9 +100,15 @@ def markdown(rows, done):
         else:
             rel = ours / ref - 1
             check = "rel %+.4f%% %s" % (100 * rel, "ok" if abs(rel) <= 1e-3 else "OVER 0.1%")
+        rerun, vs_rerun = "", ""
+        again = reruns.get((r["model"], r.get("bits"), r.get("group"))) if r["method"] == "gptq" else None
+        if again is not None:
+            base = dense[r["model"]]
+            rerun = "%.4f (%.2fx)" % (again, (again - base) / (ref - base))
+            vs_rerun = "%.2fx" % ((ours - ours_dense.get(r["model"], base)) / (again - base))
         secs = done[k]["compress"]["seconds"] if done[k]["compress"] else 0.0
-        print("| %s | %s | %s | %.4f | %.4f | %s | %.1f | %.2f |" % (
-            r["model"], r["method"], setting, ref, ours, check, secs, r["seconds"]))
+        print("| %s | %s | %s | %.4f | %.4f | %s | %s | %s | %.1f | %.2f |" % (
+            r["model"], r["method"], setting, ref, ours, check, rerun, vs_rerun, secs, r["seconds"]))
 
 
 def main():

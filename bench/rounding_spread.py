@@ -13,13 +13,13 @@ as a multiple of the reference's, when --anchor-ppl and --dense-ppl are given.
 import argparse
 import json
 import os
-import random
 import shutil
-import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+
+from spread_summary import order_line, summary, window_order
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,9 +33,7 @@ def shuffled_calib(src, dst, seed):
     assert header["input_ids"]["dtype"] == "I32" and len(header) <= 2, "expected only input_ids (I32)"
     row = shape[1] * 4
     data = b[8 + n:]
-    rows = [data[i * row:(i + 1) * row] for i in range(shape[0])]
-    if seed:
-        random.Random(seed).shuffle(rows)
+    rows = [data[i * row:(i + 1) * row] for i in window_order(shape[0], seed)]
     with open(dst, "wb") as f:
         f.write(b[:8 + n] + b"".join(rows))
 
@@ -53,6 +51,7 @@ def main():
     ap.add_argument("--shared", default=os.environ.get("LMP_SHARED", os.path.join(os.path.dirname(ROOT), "shared")))
     ap.add_argument("--model", default="lm-m")
     ap.add_argument("--orders", type=int, default=4, help="shuffled orders besides the file's own")
+    ap.add_argument("--first-order", type=int, default=0, help="start at this order (0 = the file's own)")
     ap.add_argument("--anchor-ppl", type=float, help="the reference implementation's perplexity")
     ap.add_argument("--dense-ppl", type=float, help="the dense model's perplexity")
     ap.add_argument("flags", nargs=argparse.REMAINDER, help="-- then the compress flags of the row")
@@ -64,7 +63,7 @@ def main():
     work = tempfile.mkdtemp(prefix="lmp-spread-")
     ppls = []
     try:
-        for seed in range(a.orders + 1):
+        for seed in range(a.first_order, a.first_order + a.orders + 1):
             calib = os.path.join(work, "calib.safetensors")
             shuffled_calib(os.path.join(a.shared, "reference", "calib_128x512.safetensors"), calib, seed)
             out = os.path.join(work, "model")
@@ -73,19 +72,10 @@ def main():
             ppl = run_json([lmpress, "eval", out, "--text", heldout, "--ctx", "512", "--json", "-q"])["ppl"]
             shutil.rmtree(out, ignore_errors=True)
             ppls.append(ppl)
-            line = {"order": seed, "ppl": ppl}
-            if a.anchor_ppl and a.dense_ppl:
-                line["increase_vs_reference"] = round((ppl - a.dense_ppl) / (a.anchor_ppl - a.dense_ppl), 4)
-            print(json.dumps(line), flush=True)
+            print(json.dumps(order_line(seed, ppl, a.anchor_ppl, a.dense_ppl)), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    summary = {"runs": len(ppls), "ppl_min": min(ppls), "ppl_max": max(ppls), "ppl_mean": statistics.mean(ppls)}
-    if len(ppls) > 1:
-        summary["ppl_stdev"] = statistics.stdev(ppls)
-    if a.anchor_ppl and a.dense_ppl:
-        summary["mean_increase_vs_reference"] = round(
-            (summary["ppl_mean"] - a.dense_ppl) / (a.anchor_ppl - a.dense_ppl), 4)
-    print(json.dumps(summary))
+    print(json.dumps(summary(ppls, a.anchor_ppl, a.dense_ppl)))
 
 
 if __name__ == "__main__":
