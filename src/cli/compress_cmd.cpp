@@ -1,5 +1,6 @@
 // lmpress compress MODEL -o OUT (--method M | --recipe FILE) --calib FILE: block-by-block compression,
 // then export. `--method` and its flags are the one-stage recipe (compress/recipe.h).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "cli/commands.h"
 #include "compress/pipeline.h"
 #include "compress/recipe.h"
+#include "compress/registry.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "export/gguf_writer.h"
@@ -52,6 +54,27 @@ struct Export {
   void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
 };
 
+// "--act-order" -> "act_order": a method flag's recipe field.
+std::string field_of_flag(const std::string& flag) {
+  std::string f = flag.substr(flag.find_first_not_of('-'));
+  for (char& c : f)
+    if (c == '-') c = '_';
+  return f;
+}
+
+// A method flag the method does not read is an error, not silently ignored (e.g. --act-order with rtn).
+void check_flags_apply(const CompressArgs& a) {
+  if (!is_method(a.spec.method)) return;  // make_method names the unknown method
+  const std::vector<std::string>& takes = method_fields(a.spec.method);
+  std::string list;
+  for (const std::string& f : takes) list += (list.empty() ? "--" : ", --") + f;
+  for (const CLI::Option* o : a.spec_opts) {
+    const std::string field = field_of_flag(o->get_name());
+    LMP_CHECK(o->count() == 0 || std::find(takes.begin(), takes.end(), field) != takes.end(), "compress: ",
+              o->get_name(), " does not apply to --method ", a.spec.method, " (it takes: ", list, ")");
+  }
+}
+
 // The recipe of the run: --recipe FILE, or the one-stage recipe of --method and its flags; --sequential
 // and --ignore apply to either.
 Recipe make_recipe(CompressArgs& a) {
@@ -67,6 +90,7 @@ Recipe make_recipe(CompressArgs& a) {
   if (file) {
     r = load_recipe(a.recipe_file);
   } else {
+    check_flags_apply(a);
     parse_nm(a.nm, a.spec);
     r = recipe_from_method(a.spec);
   }
@@ -220,6 +244,8 @@ Runner add_compress_command(CLI::App& app) {
       cmd->add_option("--group", a->spec.group, "Columns per quantization group; -1 = one group per row")
           ->capture_default_str(),
       cmd->add_flag("--sym", a->spec.sym, "Symmetric quantization grid (default: asymmetric min-max incl. 0)"),
+      cmd->add_flag("--mse", a->spec.mse, "RTN/GPTQ: shrink each grid's range to the one of least sum |w - q|^2.4 "
+                    "(GPTQ's Quantizer mse=True; default: plain min-max, as the reference)"),
       cmd->add_flag("--act-order", a->spec.act_order, "GPTQ: quantize columns by decreasing Hessian diagonal"),
       cmd->add_flag("--static-groups", a->spec.static_groups, "GPTQ: group grids fixed up front from the original weights"),
       cmd->add_option("--damp", a->spec.damp, "GPTQ/SparseGPT: dampening, fraction of the mean Hessian diagonal")

@@ -37,6 +37,7 @@ struct MethodSpec {
   int nm_n = 0, nm_m = 0;      // N:M: N of every M consecutive weights of a row are zeroed (2:4 = 50%)
   bool double_quant = false;   // NF4: quantize the absmax scales too
   bool scales_f16 = false;     // RTN / GPTQ: round scales to f16 before computing codes (GPTQ export)
+  bool mse = false;            // RTN / GPTQ: shrink each grid's range to the least Σ|w − q|^2.4 (quantizer.h)
   uint64_t seed = 0;
 };
 

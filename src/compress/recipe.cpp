@@ -78,6 +78,7 @@ nlohmann::json stage_json(const MethodSpec& s) {
     if (f == "bits") j[f] = s.bits;
     else if (f == "group") j[f] = s.group;
     else if (f == "sym") j[f] = s.sym;
+    else if (f == "mse") j[f] = s.mse;
     else if (f == "act_order") j[f] = s.act_order;
     else if (f == "static_groups") j[f] = s.static_groups;
     else if (f == "damp") j[f] = s.damp;

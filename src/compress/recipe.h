@@ -13,7 +13,7 @@
 //   }
 //
 // - stages: stage 0 compresses the weight, stage k+1 what stage k produced (method_chain.h); a field a
-//   stage's method does not take is an error (registry.h, method_fields). Fields: bits, group, sym,
+//   stage's method does not take is an error (registry.h, method_fields). Fields: bits, group, sym, mse,
 //   act_order, static_groups, damp, block_size, sparsity, nm ("2:4"), double_quant.
 // - sequential: "linear" | "block"; default: "block" when stage 0 is a pruner, else "linear".
 // - overrides: `match` is an ECMAScript regex searched (not fully matched) in the canonical tensor name

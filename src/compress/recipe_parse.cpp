@@ -33,7 +33,7 @@ struct Where {
 };
 
 const std::vector<std::string>& all_fields() {
-  static const std::vector<std::string> f = {"bits", "group", "sym", "act_order", "static_groups", "damp",
+  static const std::vector<std::string> f = {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
                                              "block_size", "sparsity", "nm", "double_quant"};
   return f;
 }
@@ -99,6 +99,8 @@ void read_field(const Where& w, const std::string& key, const json& v, MethodSpe
     read_nm(w, v, s);
   } else if (key == "sym") {
     s.sym = read_bool(w, v);
+  } else if (key == "mse") {
+    s.mse = read_bool(w, v);
   } else if (key == "act_order") {
     s.act_order = read_bool(w, v);
   } else if (key == "static_groups") {

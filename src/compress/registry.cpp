@@ -19,9 +19,10 @@ struct Entry {
 
 const std::map<std::string, Entry>& entries() {
   static const std::map<std::string, Entry> e = {
-      {"rtn", {make_rtn_method, {"bits", "group", "sym"}}},
+      {"rtn", {make_rtn_method, {"bits", "group", "sym", "mse"}}},
       {"nf4", {make_nf4_method, {"bits", "double_quant"}}},
-      {"gptq", {make_gptq_method, {"bits", "group", "sym", "act_order", "static_groups", "damp", "block_size"}}},
+      {"gptq", {make_gptq_method, {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
+                                     "block_size"}}},
       {"magnitude", {make_magnitude_method, {"sparsity", "nm"}}},
       {"wanda", {make_wanda_method, {"sparsity", "nm"}}},
       {"sparsegpt", {make_sparsegpt_method, {"sparsity", "nm", "damp", "block_size"}}},

@@ -100,3 +100,17 @@ TEST(RecipeCli, GptqFormatNeedsOneGridForEveryLinear) {
   std::ifstream cfg(out + "/config.json");
   EXPECT_EQ(nlohmann::json::parse(cfg)["quantization_config"]["bits"], 4);
 }
+
+TEST(RecipeCli, MethodFlagsTheMethodDoesNotReadAreErrors) {
+  LMP_REQUIRE_SHARED();
+  const std::string out = lmp::test::temp_dir("method-flags-out") + "/model";
+  auto res = run_cli(compress_args(out) + " --method rtn --act-order");
+  EXPECT_NE(res.code, 0);
+  EXPECT_EQ(res.err, "lmpress compress: error: compress: --act-order does not apply to --method rtn (it takes: "
+                     "--bits, --group, --sym, --mse)\n");
+  res = run_cli(compress_args(out) + " --method wanda --sparsity 0.5 --mse");
+  EXPECT_NE(res.code, 0);
+  EXPECT_EQ(res.err, "lmpress compress: error: compress: --mse does not apply to --method wanda (it takes: "
+                     "--sparsity, --nm)\n");
+  EXPECT_FALSE(std::filesystem::exists(out));
+}

@@ -1,9 +1,11 @@
-// GPTQ's Quantizer.find_params (IST-DASLab/gptq, quant.py), weight mode, no MSE grid search.
-// Deviation: with `scales_f16` the scale is rounded to f16 first (the GPTQ checkpoint stores f16 scales).
+// GPTQ's Quantizer.find_params (IST-DASLab/gptq, quant.py), weight mode, with its optional MSE search.
+// Deviations: with `scales_f16` the scale is rounded to f16 first (the GPTQ checkpoint stores f16 scales);
+// the MSE search sums its errors in f64 (the reference in f32), which can only matter on near-ties.
 #include "compress/quant/quantizer.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/dtype.h"
 
@@ -15,6 +17,49 @@ float round_scale_f16(float s) {
   float r = f16_to_f32(f32_to_f16(s));
   if (r == 0.0f) r = f16_to_f32(1);  // the smallest f16 subnormal, 2^-24
   return r;
+}
+
+// The grid of the range [xmin, xmax] (which includes 0).
+QuantParams range_params(float xmin, float xmax, const QuantConfig& cfg) {
+  const float maxq = float(cfg.maxq());
+  QuantParams p;
+  p.scale = (xmax - xmin) / maxq;
+  if (cfg.scales_f16) p.scale = round_scale_f16(p.scale);
+  if (cfg.sym) {
+    p.zero = (maxq + 1.0f) / 2.0f;
+  } else {
+    p.zero = std::fmin(std::fmax(std::nearbyint(-xmin / p.scale), 0.0f), maxq);
+  }
+  return p;
+}
+
+// Σ |x − q(x)|^norm over the n values.
+double grid_error(const float* x, int64_t n, int64_t stride, QuantParams p, int maxq) {
+  double err = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i * stride];
+    const float d = dequantize_code(quantize_code(v, p, maxq), p) - v;
+    err += std::pow(double(std::fabs(d)), QuantConfig::kMseNorm);
+  }
+  return err;
+}
+
+// The reference's search: ranges p·[xmin, xmax] for p = 1 − i / grid, i < maxshrink · grid; the first of
+// the least error wins (so p = 1, plain min-max, unless a shrunk range is strictly better).
+QuantParams mse_params(const float* x, int64_t n, int64_t stride, float xmin, float xmax, const QuantConfig& cfg) {
+  QuantParams best;
+  double best_err = std::numeric_limits<double>::infinity();
+  const int steps = int(QuantConfig::kMseMaxShrink * QuantConfig::kMseGrid);
+  for (int i = 0; i < steps; ++i) {
+    const float p = float(1.0 - double(i) / QuantConfig::kMseGrid);
+    const QuantParams cand = range_params(p * xmin, p * xmax, cfg);
+    const double err = grid_error(x, n, stride, cand, cfg.maxq());
+    if (err < best_err) {
+      best_err = err;
+      best = cand;
+    }
+  }
+  return best;
 }
 
 }  // namespace
@@ -34,16 +79,7 @@ QuantParams find_params(const float* x, int64_t n, int64_t stride, const QuantCo
     xmin = -1.0f;
     xmax = 1.0f;
   }
-  const float maxq = float(cfg.maxq());
-  QuantParams p;
-  p.scale = (xmax - xmin) / maxq;
-  if (cfg.scales_f16) p.scale = round_scale_f16(p.scale);
-  if (cfg.sym) {
-    p.zero = (maxq + 1.0f) / 2.0f;
-  } else {
-    p.zero = std::fmin(std::fmax(std::nearbyint(-xmin / p.scale), 0.0f), maxq);
-  }
-  return p;
+  return cfg.mse ? mse_params(x, n, stride, xmin, xmax, cfg) : range_params(xmin, xmax, cfg);
 }
 
 void find_params_rows(const float* w, int64_t rows, int64_t ld, int64_t c0, int64_t c1,

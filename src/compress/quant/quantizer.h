@@ -1,6 +1,8 @@
 // GPTQ's Quantizer (IST-DASLab/gptq, quant.py): per output row, an affine grid over a set of columns,
 // min-max with the range forced to include 0; `sym` uses max(|min|, max) and zero = (maxq + 1) / 2.
-// All arithmetic in f32 as the reference does, rounding half to even (torch.round).
+// With `mse`, the range is then shrunk to the one of least Σ|w − q(w)|^2.4 (the reference's mse=True;
+// GPTQModel's `mse`, llm-compressor's MSE observer). All arithmetic in f32 as the reference does,
+// rounding half to even (torch.round).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -12,7 +14,12 @@ struct QuantConfig {
   int bits = 4;
   bool sym = false;
   bool scales_f16 = false;  // round each scale to the nearest f16 before zero and codes are derived
+  bool mse = false;         // search shrunk ranges p·[min, max], p = 1, 0.99, ..., 0.21 (below)
   int maxq() const { return (1 << bits) - 1; }
+  // The reference's search constants: the error norm, the grid of shrink factors, its lowest factor.
+  static constexpr double kMseNorm = 2.4;
+  static constexpr int kMseGrid = 100;
+  static constexpr double kMseMaxShrink = 0.8;
 };
 
 // Grid of one (row, group): w ≈ scale · (q − zero).
