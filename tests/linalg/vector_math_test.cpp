@@ -1,5 +1,6 @@
 // exp_shifted: the vectorized (libmvec) lanes and the scalar tail agree with exp in double to within
 // 4 ulp over softmax's range, give exactly 1 at the shift and 0 for -inf (masked attention scores).
+// sum_abs_pow: Σ|x|^p (the quantizer's MSE search) agrees with a double-precision sum.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,6 +34,21 @@ TEST(VectorMath, ExpShiftedEdgeValues) {
   EXPECT_EQ(y[1], 0.0f);
   EXPECT_EQ(y[3], 0.0f);
   EXPECT_EQ(y[8], 1.0f);  // the scalar tail
+}
+
+TEST(VectorMath, SumAbsPowMatchesDoubleSum) {
+  for (int64_t n : {0, 1, 7, 8, 9, 1001}) {  // empty, tail only, one full vector, both
+    std::vector<float> x(static_cast<size_t>(n));
+    double want = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      x[size_t(i)] = (i % 5 == 0) ? 0.0f : float((i % 2) ? -1 : 1) * 0.001f * float(i % 97 + 1);
+      want += std::pow(std::fabs(double(x[size_t(i)])), 2.4);
+    }
+    const double got = sum_abs_pow(x.data(), n, 2.4f);
+    EXPECT_NEAR(got, want, 1e-6 * want + 1e-30) << n;
+  }
+  const float two[2] = {-2.0f, 0.0f};
+  EXPECT_NEAR(sum_abs_pow(two, 2, 2.0f), 4.0, 1e-6);
 }
 
 }  // namespace

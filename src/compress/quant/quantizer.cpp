@@ -1,13 +1,16 @@
 // GPTQ's Quantizer.find_params (IST-DASLab/gptq, quant.py), weight mode, with its optional MSE search.
 // Deviations: with `scales_f16` the scale is rounded to f16 first (the GPTQ checkpoint stores f16 scales);
-// the MSE search sums its errors in f64 (the reference in f32), which can only matter on near-ties.
+// the MSE search sums its f32 error terms in f64 (the reference in f32) and takes |d|^2.4 from libmvec's
+// powf (the reference from torch.pow); either can only matter on near-ties.
 #include "compress/quant/quantizer.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/dtype.h"
+#include "linalg/vector_math.h"
 
 namespace lmp {
 
@@ -33,27 +36,25 @@ QuantParams range_params(float xmin, float xmax, const QuantConfig& cfg) {
   return p;
 }
 
-// Σ |x − q(x)|^norm over the n values.
-double grid_error(const float* x, int64_t n, int64_t stride, QuantParams p, int maxq) {
-  double err = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = x[i * stride];
-    const float d = dequantize_code(quantize_code(v, p, maxq), p) - v;
-    err += std::pow(double(std::fabs(d)), QuantConfig::kMseNorm);
-  }
-  return err;
+// Σ |x − q(x)|^norm over the n contiguous values; `resid` is scratch of n floats.
+double grid_error(const float* x, int64_t n, QuantParams p, int maxq, float* resid) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) resid[i] = dequantize_code(quantize_code(x[i], p, maxq), p) - x[i];
+  return sum_abs_pow(resid, n, float(QuantConfig::kMseNorm));
 }
 
 // The reference's search: ranges p·[xmin, xmax] for p = 1 − i / grid, i < maxshrink · grid; the first of
 // the least error wins (so p = 1, plain min-max, unless a shrunk range is strictly better).
 QuantParams mse_params(const float* x, int64_t n, int64_t stride, float xmin, float xmax, const QuantConfig& cfg) {
+  std::vector<float> xs(size_t(2 * n));  // the values, contiguous, then the residuals
+  for (int64_t i = 0; i < n; ++i) xs[size_t(i)] = x[i * stride];
   QuantParams best;
   double best_err = std::numeric_limits<double>::infinity();
   const int steps = int(QuantConfig::kMseMaxShrink * QuantConfig::kMseGrid);
   for (int i = 0; i < steps; ++i) {
     const float p = float(1.0 - double(i) / QuantConfig::kMseGrid);
     const QuantParams cand = range_params(p * xmin, p * xmax, cfg);
-    const double err = grid_error(x, n, stride, cand, cfg.maxq());
+    const double err = grid_error(xs.data(), n, cand, cfg.maxq(), xs.data() + n);
     if (err < best_err) {
       best_err = err;
       best = cand;
@@ -85,6 +86,8 @@ QuantParams find_params(const float* x, int64_t n, int64_t stride, const QuantCo
 void find_params_rows(const float* w, int64_t rows, int64_t ld, int64_t c0, int64_t c1,
                       const QuantConfig& cfg, std::vector<QuantParams>& out) {
   out.resize(size_t(rows));
+  // Rows are independent, so threads change nothing; only the MSE search is worth spreading.
+#pragma omp parallel for schedule(static) if (cfg.mse && rows > 1)
   for (int64_t r = 0; r < rows; ++r) out[size_t(r)] = find_params(w + r * ld + c0, c1 - c0, 1, cfg);
 }
 
