@@ -236,7 +236,8 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file)")
       ->capture_default_str();
   cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0 | q4_k "
-                  "(q4_k: Q8_0 for linears whose input size is not a multiple of 256)")
+                  "| q6_k | q4_k_m (llama.cpp's mix: Q4_K, Q6_K for some v_proj/down_proj); k-quants: Q8_0 for "
+                  "linears whose input size is not a multiple of 256")
       ->capture_default_str();
   cmd->add_option("--dtype", a->dtype, "hf export dtype: bf16 | f16 | f32 (default: the input's)");
   a->spec_opts = {

@@ -19,12 +19,13 @@ std::string_view dtype_name(DType t) {
     case DType::Q8_0: return "Q8_0";
     case DType::Q4_0: return "Q4_0";
     case DType::Q4_K: return "Q4_K";
+    case DType::Q6_K: return "Q6_K";
   }
   return "?";
 }
 
 size_t dtype_block_elems(DType t) {
-  if (t == DType::Q4_K) return 256;
+  if (t == DType::Q4_K || t == DType::Q6_K) return 256;
   return (t == DType::Q8_0 || t == DType::Q4_0) ? 32 : 1;
 }
 
@@ -36,7 +37,8 @@ size_t dtype_block_bytes(DType t) {
     case DType::I8: case DType::U8: case DType::BOOL: return 1;
     case DType::Q8_0: return 2 + 32;      // f16 scale + 32 int8
     case DType::Q4_0: return 2 + 16;      // f16 scale + 32 nibbles
-    case DType::Q4_K: return 4 + 12 + 128;  // f16 d and dmin + 8 packed 6-bit scales/mins + 256 nibbles
+    case DType::Q4_K: return 4 + 12 + 128;      // f16 d and dmin + 8 packed 6-bit scales/mins + 256 nibbles
+    case DType::Q6_K: return 128 + 64 + 16 + 2;  // 256 low nibbles + 256 high 2-bit pairs + 16 int8 scales + f16 d
   }
   return 0;
 }

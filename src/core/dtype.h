@@ -9,10 +9,10 @@
 namespace lmp {
 
 // Block-quantized GGUF types carry their block layout; `dtype_block_*` describe it.
-enum class DType : uint8_t { F32, F16, BF16, F64, I8, I16, I32, I64, U8, BOOL, Q8_0, Q4_0, Q4_K };
+enum class DType : uint8_t { F32, F16, BF16, F64, I8, I16, I32, I64, U8, BOOL, Q8_0, Q4_0, Q4_K, Q6_K };
 
 std::string_view dtype_name(DType t);
-// Number of elements in one storage block (1 for scalar types, 32 for Q8_0 / Q4_0, 256 for Q4_K).
+// Number of elements in one storage block (1 for scalar types, 32 for Q8_0 / Q4_0, 256 for Q4_K / Q6_K).
 size_t dtype_block_elems(DType t);
 // Bytes of one storage block.
 size_t dtype_block_bytes(DType t);

@@ -44,6 +44,7 @@ void encode_row(const float* x, int64_t n, GgmlType type, char* dst) {
     case GgmlType::Q8_0: quantize_q8_0(x, reinterpret_cast<BlockQ8_0*>(dst), size_t(n)); return;
     case GgmlType::Q4_0: quantize_q4_0(x, reinterpret_cast<BlockQ4_0*>(dst), size_t(n)); return;
     case GgmlType::Q4_K: quantize_q4_k(x, reinterpret_cast<BlockQ4_K*>(dst), size_t(n)); return;
+    case GgmlType::Q6_K: quantize_q6_k(x, reinterpret_cast<BlockQ6_K*>(dst), size_t(n)); return;
   }
 }
 

@@ -1,9 +1,10 @@
-// Encoding one tensor into the bytes of a GGUF tensor: F32, F16, or Q8_0 / Q4_0 / Q4_K blocks, with the
+// Encoding one tensor into the bytes of a GGUF tensor: F32, F16, or Q8_0 / Q4_0 / Q4_K / Q6_K blocks, with the
 // rows of Q/K projections reordered into llama.cpp's interleaved RoPE layout. A quantized linear whose
 // grid is exactly a GGUF block format (symmetric, group 32, 4 bits → Q4_0 with q = code; 8 bits → Q8_0
 // with q = code − 128) is written from its codes, without re-rounding: d is its scale rounded to f16,
 // which changes nothing when the method ran with scales_f16 (the compress verb sets it for GGUF exports).
-// No grid is exactly Q4_K (its 6-bit scales and mins are shared per 256 weights): always re-quantized.
+// No grid is exactly Q4_K or Q6_K (their sub-block scales are quantized against one f16 per 256
+// weights): always re-quantized.
 #pragma once
 #include <cstdint>
 #include <string>

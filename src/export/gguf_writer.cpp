@@ -33,17 +33,21 @@ int64_t layer_of(const std::string& name) {
   return name == names::embed() ? -1 : INT64_MAX;
 }
 
-bool is_block_type(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q4_K; }
+bool is_k_quant(GgmlType t) { return t == GgmlType::Q4_K || t == GgmlType::Q6_K; }
+bool is_block_type(GgmlType t) { return t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || is_k_quant(t); }
 
 std::string arch_of(const ModelConfig& c) { return c.arch == "qwen2" ? "qwen2" : "llama"; }
 
-uint32_t file_type(GgmlType t) {
+// general.file_type: llama.cpp's llama_ftype of the export.
+uint32_t file_type(GgmlType t, bool q4_k_m) {
+  if (q4_k_m) return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
   switch (t) {
     case GgmlType::F32: return 0;
     case GgmlType::F16: return 1;
     case GgmlType::Q4_0: return 2;
     case GgmlType::Q8_0: return 7;
     case GgmlType::Q4_K: return 14;  // LLAMA_FTYPE_MOSTLY_Q4_K_S: every linear Q4_K
+    case GgmlType::Q6_K: return 18;  // LLAMA_FTYPE_MOSTLY_Q6_K
   }
   return 1;
 }
@@ -55,12 +59,28 @@ GgmlType parse_gguf_type(const std::string& s) {
   if (s == "f16") return GgmlType::F16;
   if (s == "q8_0") return GgmlType::Q8_0;
   if (s == "q4_0") return GgmlType::Q4_0;
-  if (s == "q4_k") return GgmlType::Q4_K;
-  fail("export gguf: --gguf-type must be f32, f16, q8_0, q4_0 or q4_k, found '", s, "'");
+  if (s == "q4_k" || s == "q4_k_m") return GgmlType::Q4_K;
+  if (s == "q6_k") return GgmlType::Q6_K;
+  fail("export gguf: --gguf-type must be f32, f16, q8_0, q4_0, q4_k, q6_k or q4_k_m, found '", s, "'");
+}
+
+// llama.cpp's Q4_K_M mix (src/llama-quant.cpp, llama_tensor_get_type_impl for LLAMA_FTYPE_MOSTLY_Q4_K_M):
+// Q4_K, except attn_v (v_proj) and ffn_down (down_proj) in the layers i of n where use_more_bits(i, n)
+// holds — the first and last eighth of the layers and every third layer between — which get Q6_K.
+// Not replicated: llama.cpp's Q4_K token_embd and Q6_K output.weight (this writer keeps the
+// uncompressed matrices F16, and a compressed lm_head takes the linears' Q4_K); its special cases for
+// models lmpress does not export (8 experts: attn_v / attn_k Q8_0, attn_output Q5_K; LLM_TYPE_70B:
+// attn_v Q5_K; Falcon; fused attn_qkv Q5_K); and Q5_0 as the fallback of Q4_K (Q8_0 here).
+GgmlType q4_k_m_type(const std::string& name, int64_t n_layers) {
+  const bool v_or_down = ends_with(name, ".self_attn.v_proj.weight") || ends_with(name, ".mlp.down_proj.weight");
+  if (!v_or_down) return GgmlType::Q4_K;
+  const int64_t i = layer_of(name), n = n_layers;
+  const bool use_more_bits = i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+  return use_more_bits ? GgmlType::Q6_K : GgmlType::Q4_K;
 }
 
 GgufWriter::GgufWriter(const Checkpoint& input, std::string out_path, const std::string& type, bool force, bool head)
-    : in_(input), out_(std::move(out_path)), type_(parse_gguf_type(type)), head_(head) {
+    : in_(input), out_(std::move(out_path)), type_(parse_gguf_type(type)), q4_k_m_(type == "q4_k_m"), head_(head) {
   std::error_code ec;
   LMP_CHECK(force || !fs::exists(out_, ec), "export gguf: output '", out_, "' exists (use --force to replace it)");
   LMP_CHECK(!fs::is_directory(out_, ec), "export gguf: output '", out_, "' is a directory, expected a .gguf file path");
@@ -95,27 +115,27 @@ void GgufWriter::declare_tensors() {
     file_->add_tensor(*g, shape, t);
   }
   if (stats_.q8_0_fallback > 0)
-    std::fprintf(stderr, "export gguf: %lld linears have an input size that is not a multiple of 256 (one Q4_K "
-                 "block); written as Q8_0\n", (long long)stats_.q8_0_fallback);
+    std::fprintf(stderr, "export gguf: %lld linears have an input size that is not a multiple of 256 (one %s "
+                 "block); written as Q8_0\n", (long long)stats_.q8_0_fallback, ggml_type_str(type_));
   if (stats_.f16_fallback > 0)
     std::fprintf(stderr, "export gguf: %lld linears have an input size that is not a multiple of 32; written as F16\n",
                  (long long)stats_.f16_fallback);
 }
 
-// The stored type of a 2-D tensor: --gguf-type; F16 for the uncompressed matrices of a block type; for
-// linears that do not fit the block: Q8_0 in place of Q4_K (input not a multiple of 256 — llama.cpp
-// falls back likewise, to Q5_0, which lmpress does not write), F16 in place of Q4_0/Q8_0 (input not a
-// multiple of 32).
+// The stored type of a 2-D tensor: --gguf-type (q4_k_m: q4_k_m_type); F16 for the uncompressed
+// matrices of a block type; for linears that do not fit the block: Q8_0 in place of Q4_K / Q6_K (input
+// not a multiple of 256 — llama.cpp falls back likewise for Q6_K, and to Q5_0, which lmpress does not
+// write, for Q4_K), F16 in place of the others (input not a multiple of 32).
 GgmlType GgufWriter::linear_type(const std::string& name, const Shape& shape) {
   if (!is_block_type(type_)) return type_;
   if (!is_compressed(name)) return GgmlType::F16;
+  const GgmlType t = q4_k_m_ ? q4_k_m_type(name, in_.config().num_layers) : type_;
   const int64_t in = shape.back();
-  if (type_ == GgmlType::Q4_K && in % int64_t(kSuperBlock) == 0) return type_;
-  if (type_ == GgmlType::Q4_K && in % int64_t(kQuantBlock) == 0) {
+  if (in % int64_t(is_k_quant(t) ? kSuperBlock : kQuantBlock) == 0) return t;
+  if (in % int64_t(kQuantBlock) == 0) {
     ++stats_.q8_0_fallback;
     return GgmlType::Q8_0;
   }
-  if (type_ != GgmlType::Q4_K && in % int64_t(kQuantBlock) == 0) return type_;
   ++stats_.f16_fallback;
   return GgmlType::F16;
 }
@@ -127,7 +147,7 @@ void GgufWriter::write_metadata() {
   f.kv_str("general.architecture", arch_of(c));
   f.kv_str("general.name", fs::path(in_.path()).filename().string());
   f.kv_u32("general.alignment", uint32_t(GgufFileWriter::kAlignment));
-  f.kv_u32("general.file_type", file_type(type_));
+  f.kv_u32("general.file_type", file_type(type_, q4_k_m_));
   if (is_block_type(type_)) f.kv_u32("general.quantization_version", 2);
   f.kv_u32(a + "vocab_size", uint32_t(c.vocab_size));
   f.kv_u32(a + "context_length", uint32_t(c.max_position_embeddings));
@@ -182,9 +202,9 @@ void GgufWriter::add_head(const CompressedLinear& head) {
 
 void GgufWriter::finish() {
   file_->finish();
-  if (stats_.requantized > 0 && type_ == GgmlType::Q4_K)
-    std::fprintf(stderr, "export gguf: %lld linears quantized to Q4_K from their values (llama.cpp's reference method)\n",
-                 (long long)stats_.requantized);
+  if (stats_.requantized > 0 && is_k_quant(type_))
+    std::fprintf(stderr, "export gguf: %lld linears quantized to %s from their values (llama.cpp's reference method)\n",
+                 (long long)stats_.requantized, q4_k_m_ ? "Q4_K and Q6_K" : ggml_type_str(type_));
   else if (stats_.requantized > 0)
     std::fprintf(stderr,
                  "export gguf: %lld linears did not fit %s exactly (it needs 4-bit (Q4_0) or 8-bit (Q8_0) symmetric "

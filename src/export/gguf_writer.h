@@ -5,9 +5,11 @@
 // Tensor types (--gguf-type): norms and other 1-D tensors F32; `f32` / `f16`: every 2-D tensor so;
 // `q8_0` / `q4_0`: the block linears so (from the codes when the grid fits, see gguf_encode.h; else
 // re-quantized by the reference quantizer, counted in stats()), embeddings and lm_head F16, and linears
-// whose input size is not a multiple of 32 F16 (as llama.cpp falls back). `q4_k`: likewise, always
-// re-quantized (gguf_quantize_k.h); linears whose input size is not a multiple of 256 Q8_0 (llama.cpp
-// falls back to Q5_0 there, which lmpress does not write), counted in stats().
+// whose input size is not a multiple of 32 F16 (as llama.cpp falls back). `q4_k` / `q6_k`: likewise,
+// always re-quantized (gguf_quantize_k.h); linears whose input size is not a multiple of 256 Q8_0 (as
+// llama.cpp does for Q6_K; for Q4_K it falls back to Q5_0, which lmpress does not write), counted in
+// stats(). `q4_k_m`: Q4_K, with Q6_K for the v_proj and down_proj that llama.cpp's Q4_K_M raises
+// (q4_k_m_type), and the same fallback.
 // Tensor offsets are fixed up front, so each block's tensors are written as the block arrives; the file
 // is OUT.tmp until finish().
 #pragma once
@@ -22,8 +24,12 @@
 
 namespace lmp {
 
-// --gguf-type: f32 | f16 | q8_0 | q4_0 | q4_k.
+// --gguf-type: f32 | f16 | q8_0 | q4_0 | q4_k | q6_k | q4_k_m; the type of the compressed linears (q4_k_m:
+// Q4_K, some of them raised to Q6_K by q4_k_m_type).
 GgmlType parse_gguf_type(const std::string& s);
+
+// The Q4_K_M type of the block linear `name` (canonical) in a model of `n_layers` layers: Q6_K or Q4_K.
+GgmlType q4_k_m_type(const std::string& name, int64_t n_layers);
 
 class GgufWriter {
  public:
@@ -31,7 +37,7 @@ class GgufWriter {
     int64_t from_codes = 0;    // linears written from their grid without re-rounding
     int64_t requantized = 0;   // linears re-quantized from their values by the reference quantizer
     int64_t f16_fallback = 0;  // linears written as F16 because their input size is not a multiple of 32
-    int64_t q8_0_fallback = 0; // Q4_K exports: linears written as Q8_0 (input not a multiple of 256)
+    int64_t q8_0_fallback = 0; // Q4_K / Q6_K types: linears written as Q8_0 (input not a multiple of 256)
   };
   // `out_path`: the .gguf file to write; `type`: --gguf-type; `force`: replace an existing file.
   // `head`: output.weight comes from add_head() (a compressed head, typed like the block linears; a head
@@ -53,6 +59,7 @@ class GgufWriter {
   const Checkpoint& in_;
   std::string out_;
   GgmlType type_;
+  bool q4_k_m_;  // --gguf-type q4_k_m: type_ is Q4_K, some linears Q6_K
   bool head_;
   std::map<std::string, std::string> gguf_name_;  // canonical → GGUF name
   std::map<std::string, GgmlType> types_;         // canonical → stored type

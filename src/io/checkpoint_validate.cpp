@@ -65,7 +65,7 @@ void check(const LoadedCheckpoint& c, const std::string& path, const Expected& e
   LMP_CHECK(t.shape == e.shape, "checkpoint ", path, ": ", e.name, ": expected shape ", shape_str(e.shape),
             ", found ", shape_str(t.shape), packed_origin(it->second));
   LMP_CHECK(it->second.derived || convertible_to_f32(t.dtype), "checkpoint ", path, ": ", e.name,
-            ": expected a float or Q8_0/Q4_0/Q4_K dtype, found ", dtype_name(t.dtype));
+            ": expected a float or Q8_0/Q4_0/Q4_K/Q6_K dtype, found ", dtype_name(t.dtype));
 }
 
 // Bounds that keep every implied shape's arithmetic far from overflow.

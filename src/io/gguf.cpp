@@ -142,7 +142,7 @@ uint64_t read_alignment(const GgufFile& g, const std::string& what) {
 void place_tensor(GgufTensor& t, const GgufFile& g, const std::string& what) {
   const auto dt = ggml_type_dtype(t.type);
   LMP_CHECK(dt, what, ": tensor ", printable(t.name), ": unsupported tensor type ", t.type, " (", ggml_type_name(t.type),
-            "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
+            "; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
   t.dtype = *dt;
   std::optional<uint64_t> numel = 1;
   for (uint64_t d : t.ne) {
@@ -248,6 +248,7 @@ std::optional<DType> ggml_type_dtype(uint32_t type) {
     case 2: return DType::Q4_0;
     case 8: return DType::Q8_0;
     case 12: return DType::Q4_K;
+    case 14: return DType::Q6_K;
     case 30: return DType::BF16;
     default: return std::nullopt;
   }

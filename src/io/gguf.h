@@ -75,7 +75,8 @@ struct GgufFile {
   const GgufValue* find(std::string_view key) const;
 };
 
-// The lmpress DType of a ggml tensor type number, or nullopt (F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, BF16 30).
+// The lmpress DType of a ggml tensor type number, or nullopt (F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12,
+// Q6_K 14, BF16 30).
 std::optional<DType> ggml_type_dtype(uint32_t type);
 // "Q4_K" for a ggml type number, or "type N" for one this table does not name.
 std::string ggml_type_name(uint32_t type);

@@ -57,6 +57,7 @@ std::string dtype_word(DType t) {
     case DType::Q8_0: return "q8_0";
     case DType::Q4_0: return "q4_0";
     case DType::Q4_K: return "q4_k";
+    case DType::Q6_K: return "q6_k";
     default: return std::string(dtype_name(t));
   }
 }

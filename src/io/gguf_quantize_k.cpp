@@ -1,4 +1,4 @@
-// Q4_K reference quantization (see gguf_quantize_k.h for the method and its source).
+// Q4_K and Q6_K reference quantization (see gguf_quantize_k.h for the methods and their source).
 #include "io/gguf_quantize_k.h"
 
 #include <algorithm>
@@ -17,12 +17,15 @@ constexpr size_t kSub = kQuantBlock;                         // weights per sub-
 constexpr float kRMin = -1.0f, kRDelta = 0.1f;               // search: inverse scales (15 + rmin + rdelta·k)/range
 constexpr int kSteps = 20;                                   // k = 0 .. 20
 
-// round(v) clamped to [0, nmax], half to even as ggml's nearest_int; NaN gives 0.
-int code_of(float v, int nmax) {
-  if (!(v > 0.0f)) return 0;
-  if (v >= float(nmax)) return nmax;
+// round(v) clamped to [lo, hi] (lo <= 0), half to even as ggml's nearest_int; NaN gives 0.
+int nearest_in(float v, int lo, int hi) {
+  if (std::isnan(v)) return 0;
+  if (v <= float(lo)) return lo;
+  if (v >= float(hi)) return hi;
   return int(std::nearbyint(v));
 }
+
+int code_of(float v, int nmax) { return nearest_in(v, 0, nmax); }
 
 // x ≈ scale·q − min for the codes q of one sub-block.
 struct SubFit {
@@ -137,11 +140,89 @@ void quantize_super_block(const float* x, BlockQ4_K& b) {
   pack_codes(L, b.qs);
 }
 
+// Q6_K.
+constexpr int kQ6Max = 32;                 // codes l in −32..31, stored as l + 32
+constexpr float kGroupMaxEps = 1e-15f;     // ggml's GROUP_MAX_EPS: smaller maxima count as zero
+constexpr size_t kQ6Sub = kQ6SubBlock;
+
+// Codes of x for inverse scale `iscale` into L (as stored, l + 32); Σ w·x·l and Σ w·l² with w = x²,
+// accumulated in ggml's order.
+void signed_codes(const float* x, float iscale, uint8_t* L, float& sumlx, float& suml2) {
+  sumlx = suml2 = 0.0f;
+  for (size_t i = 0; i < kQ6Sub; ++i) {
+    const int l = nearest_in(iscale * x[i], -kQ6Max, kQ6Max - 1);
+    L[i] = uint8_t(l + kQ6Max);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * float(l);
+    suml2 += w * float(l) * float(l);
+  }
+}
+
+// make_qx_quants(16, 32, x, L, 1, NULL): the scale of one sub-block, its codes in L.
+float fit_q6_sub_block(const float* x, uint8_t* L) {
+  float amax = 0.0f, max = 0.0f;  // the value of largest magnitude, the first of ties
+  for (size_t i = 0; i < kQ6Sub; ++i) {
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  if (amax < kGroupMaxEps) {
+    std::memset(L, 0, kQ6Sub);
+    return 0.0f;
+  }
+  float sumlx, suml2;
+  signed_codes(x, -float(kQ6Max) / max, L, sumlx, suml2);
+  float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f, best = scale * sumlx;
+  uint8_t trial[kQ6Sub];
+  for (int k = -9; k <= 9; ++k) {
+    if (k == 0) continue;
+    signed_codes(x, -(float(kQ6Max) + 0.1f * float(k)) / max, trial, sumlx, suml2);
+    if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {  // explains more of x: (Σwxl)² / Σwl²
+      std::memcpy(L, trial, kQ6Sub);
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+void quantize_q6_super_block(const float* x, BlockQ6_K& b) {
+  constexpr size_t kSubs = kSuperBlock / kQ6Sub;
+  uint8_t L[kSuperBlock];
+  float scale[kSubs], max_scale = 0.0f, max_abs = 0.0f;
+  for (size_t j = 0; j < kSubs; ++j) {
+    scale[j] = fit_q6_sub_block(x + j * kQ6Sub, L + j * kQ6Sub);
+    if (std::fabs(scale[j]) > max_abs) {
+      max_abs = std::fabs(scale[j]);
+      max_scale = scale[j];
+    }
+  }
+  b = BlockQ6_K{};
+  if (max_abs < kGroupMaxEps) return;  // d = 0: every weight decodes to 0
+  const float iscale = -128.0f / max_scale;  // the largest scale becomes int8's −128
+  b.d = f32_to_f16(1.0f / iscale);
+  for (size_t j = 0; j < kSubs; ++j) b.scales[j] = int8_t(nearest_in(iscale * scale[j], -128, 127));
+  const float d = f16_to_f32(b.d);
+  for (size_t j = 0; j < kSubs; ++j) {  // the codes again, for the scales as stored
+    const float dl = d * float(b.scales[j]);
+    if (dl == 0.0f) continue;  // every code decodes to 0: keep the fit's
+    for (size_t i = j * kQ6Sub; i < (j + 1) * kQ6Sub; ++i)
+      L[i] = uint8_t(nearest_in(x[i] / dl, -kQ6Max, kQ6Max - 1) + kQ6Max);
+  }
+  for (size_t i = 0; i < kSuperBlock; ++i) q6_k_set_code(b, i, L[i]);
+}
+
 }  // namespace
 
 void quantize_q4_k(const float* src, BlockQ4_K* dst, size_t n) {
   LMP_CHECK(n % kSuperBlock == 0, "quantize_q4_k: size must be a multiple of 256, found ", n);
   for (size_t b = 0; b < n / kSuperBlock; ++b) quantize_super_block(src + b * kSuperBlock, dst[b]);
+}
+
+void quantize_q6_k(const float* src, BlockQ6_K* dst, size_t n) {
+  LMP_CHECK(n % kSuperBlock == 0, "quantize_q6_k: size must be a multiple of 256, found ", n);
+  for (size_t b = 0; b < n / kSuperBlock; ++b) quantize_q6_super_block(src + b * kSuperBlock, dst[b]);
 }
 
 }  // namespace lmp

@@ -35,6 +35,7 @@ const char* ggml_type_str(GgmlType t) {
     case GgmlType::Q4_0: return "Q4_0";
     case GgmlType::Q8_0: return "Q8_0";
     case GgmlType::Q4_K: return "Q4_K";
+    case GgmlType::Q6_K: return "Q6_K";
   }
   return "?";
 }

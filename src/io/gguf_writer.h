@@ -14,9 +14,9 @@
 namespace lmp {
 
 // ggml tensor type numbers this writer emits, and the stored bytes of a row of `n` elements.
-enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q4_K = 12 };
+enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q4_K = 12, Q6_K = 14 };
 uint64_t ggml_row_bytes(GgmlType t, uint64_t n);  // throws unless n fits the type's block size
-const char* ggml_type_str(GgmlType t);            // "F32", "F16", "Q4_0", "Q8_0", "Q4_K"
+const char* ggml_type_str(GgmlType t);            // "F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q6_K"
 
 class GgufFileWriter {
  public:

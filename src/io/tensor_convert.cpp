@@ -12,6 +12,7 @@ void convert_span(DType t, const uint8_t* src, float* dst, size_t n) {
   if (t == DType::Q8_0) dequantize_q8_0(src, dst, n);
   else if (t == DType::Q4_0) dequantize_q4_0(src, dst, n);
   else if (t == DType::Q4_K) dequantize_q4_k(src, dst, n);
+  else if (t == DType::Q6_K) dequantize_q6_k(src, dst, n);
   else convert_to_f32(t, src, dst, n);
 }
 
@@ -20,7 +21,7 @@ constexpr int64_t kParallelElems = int64_t(1) << 20;
 }  // namespace
 
 bool convertible_to_f32(DType t) {
-  return dtype_is_float(t) || t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K;
+  return dtype_is_float(t) || t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K;
 }
 
 void convert_rows_to_f32(DType t, const void* src, int64_t rows, int64_t cols, int64_t interleaved_heads,

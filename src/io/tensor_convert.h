@@ -1,5 +1,5 @@
 // Conversion of stored tensor bytes to f32: scalar floats (F32, F16, BF16, F64) and ggml blocks (Q8_0,
-// Q4_0, Q4_K), optionally undoing the interleaved RoPE row order of Q/K projections on the way.
+// Q4_0, Q4_K, Q6_K), optionally undoing the interleaved RoPE row order of Q/K projections on the way.
 #pragma once
 #include <cstdint>
 

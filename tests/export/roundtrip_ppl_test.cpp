@@ -1,13 +1,14 @@
 // Every export of `lmpress compress` reloads: lm-s compressed in memory, written as HF (f32, bf16, f16),
-// GPTQ (4-bit act-order GPTQ, 8-bit RTN) and GGUF (f16, q8_0, q4_0, q4_k), reopened with Model::open. The
-// reloaded model holds exactly the in-memory weights at the export's precision — every linear, norm,
-// embedding and lm_head bit for bit — and scores the same perplexity (relative 1e-4).
+// GPTQ (4-bit act-order GPTQ, 8-bit RTN) and GGUF (f16, q8_0, q4_0, q4_k, q6_k, q4_k_m), reopened with
+// Model::open. The reloaded model holds exactly the in-memory weights at the export's precision — every
+// linear, norm, embedding and lm_head bit for bit — and scores the same perplexity (relative 1e-4).
 //
 // "At the export's precision": the compressed linears are rounded in memory the way the export stores
-// them (bf16 / f16; Q4_K: quantized and dequantized row by row by the reference Q4_K code; or not at all
-// when the method's values are exactly representable: f32, GPTQ-packed, Q8_0 / Q4_0 blocks from codes).
-// Q4_K needs linear inputs that are multiples of 256, which lm-s's down_proj (704) is not: those cases
-// run on lm-s with its MLP zero-padded to 768 (the same function: the padded units output 0). The tensors the pipeline does not compress are stored by some exports
+// them (bf16 / f16; Q4_K / Q6_K: quantized and dequantized row by row by the reference code, for Q4_K_M
+// with the type of each linear from q4_k_m_type; or not at all when the method's values are exactly
+// representable: f32, GPTQ-packed, Q8_0 / Q4_0 blocks from codes).
+// The k-quants need linear inputs that are multiples of 256, which lm-s's down_proj (704) is not: those
+// cases run on lm-s with its MLP zero-padded to 768 (the same function: the padded units output 0). The tensors the pipeline does not compress are stored by some exports
 // at a lower precision (GPTQ: f16; GGUF: f16 embeddings and lm_head, f32 norms), so those cases compress
 // a copy of lm-s whose uncompressed tensors were rounded the same way beforehand; the export then
 // stores them without loss and the in-memory model is the reference as it stands.
@@ -43,7 +44,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Round { None, BF16, F16, Q4K };
+enum class Round { None, BF16, F16, Q4K, Q6K, Q4KM };  // Q4KM: Q4K or Q6K per linear (q4_k_m_type)
 
 struct ExportCase {
   std::string label, format, type;  // format hf | gptq | gguf; type: --dtype or --gguf-type
@@ -62,20 +63,23 @@ float round_to(Round r, float v) {
   return v;
 }
 
-// Each row through the Q4_K reference quantizer and back.
-Tensor q4_k_rows(const Tensor& t) {
+// Each row through a k-quant reference quantizer and back.
+template <typename Block>
+Tensor k_quant_rows(const Tensor& t, void (*quantize)(const float*, Block*, size_t),
+                    void (*dequantize)(const void*, float*, size_t)) {
   const int64_t rows = t.dim(0), n = t.dim(1);
   Tensor out = Tensor::zeros(DType::F32, t.shape());
-  std::vector<BlockQ4_K> blocks(size_t(n) / kSuperBlock);
+  std::vector<Block> blocks(size_t(n) / kSuperBlock);
   for (int64_t r = 0; r < rows; ++r) {
-    quantize_q4_k(std::as_const(t).f32() + r * n, blocks.data(), size_t(n));
-    dequantize_q4_k(blocks.data(), out.f32() + r * n, size_t(n));
+    quantize(std::as_const(t).f32() + r * n, blocks.data(), size_t(n));
+    dequantize(blocks.data(), out.f32() + r * n, size_t(n));
   }
   return out;
 }
 
 Tensor rounded(const Tensor& t, Round r) {
-  if (r == Round::Q4K) return q4_k_rows(t);
+  if (r == Round::Q4K) return k_quant_rows(t, quantize_q4_k, dequantize_q4_k);
+  if (r == Round::Q6K) return k_quant_rows(t, quantize_q6_k, dequantize_q6_k);
   Tensor out = Tensor::zeros(DType::F32, t.shape());
   for (int64_t i = 0; i < t.numel(); ++i) out.f32()[i] = round_to(r, std::as_const(t).f32()[i]);
   return out;
@@ -170,15 +174,23 @@ void compress_and_export(Model& m, const ExportCase& c, const std::string& out,
   if (gguf) *stats = gguf->stats();
 }
 
+// How the export stores linear `name`: Round::Q4KM as its Q4_K_M type, the others as they are.
+Round linear_round(Round r, const std::string& name, int64_t n_layers) {
+  if (r != Round::Q4KM) return r;
+  return q4_k_m_type(name, n_layers) == GgmlType::Q6_K ? Round::Q6K : Round::Q4K;
+}
+
 // The in-memory compressed linears (and a compressed head) rounded as the export stores them.
 void round_linears(Model& m, Round r, bool head) {
   if (r == Round::None) return;
-  for (int64_t b = 0; b < m.config().num_layers; ++b) {
+  const int64_t L = m.config().num_layers;
+  for (int64_t b = 0; b < L; ++b) {
     BlockWeights w = m.block(b);
-    for (const std::string& leaf : names::block_linears()) w.linear(leaf) = rounded(w.linear(leaf), r);
+    for (const std::string& leaf : names::block_linears())
+      w.linear(leaf) = rounded(w.linear(leaf), linear_round(r, names::layer(b, leaf + ".weight"), L));
     m.set_block(b, std::move(w));
   }
-  if (head) m.set_lm_head(rounded(m.lm_head(), r));
+  if (head) m.set_lm_head(rounded(m.lm_head(), linear_round(r, names::lm_head(), L)));
 }
 
 bool bit_equal(const Tensor& a, const Tensor& b) {
@@ -235,6 +247,9 @@ std::vector<ExportCase> cases() {
       {"gguf_q4_k", "gguf", "q4_k", rtn4, Round::Q4K, Round::F16, Round::None, false, 768},
       {"gguf_q4_k_gptq_head", "gguf", "q4_k", method("gptq", 4, 128, false, false), Round::Q4K, Round::F16, Round::None,
        true, 768},
+      {"gguf_q6_k", "gguf", "q6_k", rtn4, Round::Q6K, Round::F16, Round::None, false, 768},
+      {"gguf_q4_k_m_gptq_head", "gguf", "q4_k_m", method("gptq", 4, 128, false, false), Round::Q4KM, Round::F16,
+       Round::None, true, 768},
   };
 }
 
@@ -275,9 +290,14 @@ TEST_P(ExportRoundTrip, ReloadsTheSameWeightsAndPerplexity) {
     EXPECT_EQ(stats.from_codes, 7 * m.config().num_layers + (c.head ? 1 : 0));
     EXPECT_EQ(stats.requantized, 0);
   }
-  if (c.type == "q4_k") {  // no grid is exactly Q4_K: every linear re-quantized
+  if (c.type == "q4_k" || c.type == "q6_k" || c.type == "q4_k_m") {  // no grid is exactly a k-quant: all re-quantized
     EXPECT_EQ(stats.from_codes, 0);
     EXPECT_EQ(stats.requantized, 7 * m.config().num_layers + (c.head ? 1 : 0));
+  }
+  if (c.type == "q4_k_m") {  // lm-s, 6 layers: use_more_bits holds for layers 2 and 5
+    EXPECT_EQ(back.checkpoint().info("model.layers.2.self_attn.v_proj.weight").dtype, DType::Q6_K);
+    EXPECT_EQ(back.checkpoint().info("model.layers.5.mlp.down_proj.weight").dtype, DType::Q6_K);
+    EXPECT_EQ(back.checkpoint().info("model.layers.4.mlp.down_proj.weight").dtype, DType::Q4_K);
   }
 }
 
@@ -318,37 +338,79 @@ TEST(ExportRoundTripCli, GptqExportEvaluatesAndInspects) {
   EXPECT_NE(r.out.find("gptq 4-bit"), std::string::npos);
 }
 
-// The CLI end to end with Q4_K: `compress --format gguf --gguf-type q4_k` of the padded lm-s with every
-// linear skipped (--ignore), so the file holds the Q4_K of the input's own weights; `eval` of the file
-// scores the perplexity of the input with those weights quantized and dequantized in memory, a few
-// percent from the unquantized model's; `inspect` and the GGUF metadata say Q4_K.
-TEST(ExportRoundTripCli, GgufQ4_KEvaluatesAsTheDequantizedWeights) {
-  LMP_REQUIRE_SHARED();
-  const std::string in = input_for(Round::F16, Round::None, 768), out = test::temp_dir("rt-cli-q4k") + "/m.gguf";
+// The CLI end to end with a k-quant: `compress --format gguf --gguf-type TYPE` of the padded lm-s with
+// every linear skipped (--ignore), so the file holds the k-quants of the input's own weights; `eval` of
+// the file scores the perplexity of the input with those weights quantized and dequantized in memory,
+// within `tol` of the unquantized model's; `inspect` and the GGUF metadata name the types: `block_type`
+// gives the ggml type of each block linear, `params` the parameters by dtype, `file_type` the llama_ftype.
+struct KQuantCli {
+  std::string type, config_dtype;
+  Round round;
+  double tol;
+  uint32_t file_type;
+  std::function<uint32_t(const std::string& gguf_name)> block_type;
+  std::map<std::string, int64_t> params;
+};
+
+void expect_cli_eval_of_dequantized(const KQuantCli& c) {
+  const std::string in = input_for(Round::F16, Round::None, 768), out = test::temp_dir("rt-cli-" + c.type) + "/m.gguf";
   const std::string text = test::shared_path("data/corpus/heldout_dev.jsonl");
-  auto r = test::run_cli("compress " + in + " -o " + out + " --method rtn --ignore '.*' --format gguf --gguf-type q4_k --quiet");
+  auto r = test::run_cli("compress " + in + " -o " + out + " --method rtn --ignore '.*' --format gguf --gguf-type " +
+                         c.type + " --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   const double ppl = cli_eval_ppl(out, text);
   const PerplexityOptions o = two_windows();
   const std::vector<int32_t> ids = Model::open(out).tokenizer().encode(load_eval_text(text), true);
   Model mem = Model::open(in);
   const double base = evaluate_perplexity(mem, ids, o).ppl;
-  round_linears(mem, Round::Q4K, false);
+  round_linears(mem, c.round, false);
   const double want = evaluate_perplexity(mem, ids, o).ppl;
-  std::printf("q4_k: unquantized %.6f, in memory %.6f, lmpress eval %.6f\n", base, want, ppl);
+  std::printf("%s: unquantized %.6f, in memory %.6f, lmpress eval %.6f\n", c.type.c_str(), base, want, ppl);
   EXPECT_NEAR(ppl, want, want * 1e-4);
   EXPECT_NE(want, base);
-  EXPECT_LT(std::abs(ppl / base - 1.0), 0.05);
+  EXPECT_LT(std::abs(ppl / base - 1.0), c.tol);
   r = test::run_cli("inspect " + out + " --json --quiet");
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.at("config").at("dtype"), "q4_k");
-  EXPECT_EQ(j.at("parameters_by_dtype").at("Q4_K"), 6 * (2 * 256 * 256 + 2 * 128 * 256 + 3 * 768 * 256));
+  EXPECT_EQ(j.at("config").at("dtype"), c.config_dtype);
+  for (const auto& [dtype, n] : c.params) EXPECT_EQ(j.at("parameters_by_dtype").at(dtype), n) << dtype;
   const GgufFile g = read_gguf(out);
-  EXPECT_EQ(g.find("general.file_type")->u, 14u);  // LLAMA_FTYPE_MOSTLY_Q4_K_S
+  EXPECT_EQ(g.find("general.file_type")->u, c.file_type);
   EXPECT_EQ(g.find("general.quantization_version")->u, 2u);
   for (const GgufTensor& t : g.tensors)
-    EXPECT_EQ(t.type, t.name.rfind("blk.", 0) == 0 && t.ne.size() == 2 ? 12u : t.ne.size() == 1 ? 0u : 1u) << t.name;
+    EXPECT_EQ(t.type, t.name.rfind("blk.", 0) == 0 && t.ne.size() == 2 ? c.block_type(t.name) : t.ne.size() == 1 ? 0u : 1u)
+        << t.name;
+}
+
+// Parameters of the padded lm-s's linears: 6 blocks of q/o (256 x 256), k/v (128 x 256), gate/up/down (768 x 256).
+constexpr int64_t kVParams = 128 * 256, kDownParams = 768 * 256, kLinearParams = 6 * (2 * 256 * 256 + 2 * kVParams + 3 * kDownParams);
+
+TEST(ExportRoundTripCli, GgufQ4_KEvaluatesAsTheDequantizedWeights) {
+  LMP_REQUIRE_SHARED();
+  // LLAMA_FTYPE_MOSTLY_Q4_K_S
+  expect_cli_eval_of_dequantized({"q4_k", "q4_k", Round::Q4K, 0.05, 14, [](const std::string&) { return 12u; },
+                                  {{"Q4_K", kLinearParams}}});
+}
+
+TEST(ExportRoundTripCli, GgufQ6_KEvaluatesAsTheDequantizedWeights) {
+  LMP_REQUIRE_SHARED();
+  // LLAMA_FTYPE_MOSTLY_Q6_K
+  expect_cli_eval_of_dequantized({"q6_k", "q6_k", Round::Q6K, 0.01, 18, [](const std::string&) { return 14u; },
+                                  {{"Q6_K", kLinearParams}}});
+}
+
+// Q4_K_M on 6 layers: v_proj (attn_v) and down_proj (ffn_down) of layers 2 and 5 are Q6_K.
+TEST(ExportRoundTripCli, GgufQ4_KMEvaluatesAsTheDequantizedWeights) {
+  LMP_REQUIRE_SHARED();
+  auto block_type = [](const std::string& name) {
+    const bool raised = name == "blk.2.attn_v.weight" || name == "blk.2.ffn_down.weight" ||
+                        name == "blk.5.attn_v.weight" || name == "blk.5.ffn_down.weight";
+    return raised ? 14u : 12u;
+  };
+  const int64_t q6 = 2 * (kVParams + kDownParams);
+  // LLAMA_FTYPE_MOSTLY_Q4_K_M; blk.0.attn_q is Q4_K
+  expect_cli_eval_of_dequantized({"q4_k_m", "q4_k", Round::Q4KM, 0.05, 15, block_type,
+                                  {{"Q4_K", kLinearParams - q6}, {"Q6_K", q6}}});
 }
 
 // A head tied to the embeddings (tiny-llama3): --include-head unties it in the export (config.json says

@@ -40,8 +40,9 @@ void fuzz_file(const std::string& orig_path, const std::string& tag, uint64_t se
   EXPECT_GT(out.ok, 0) << tag;
 }
 
-// A small GGUF with Q8_0, Q4_0 and Q4_K tensors and an embedded vocabulary.
-std::string quantized_gguf() {
+// A small GGUF with Q8_0, Q4_0 and k-quant tensors and an embedded vocabulary; ffn_down (the one tensor
+// whose rows hold 256 weights) is of ggml type `k_type`: Q4_K (12) or Q6_K (14).
+std::string quantized_gguf(uint32_t k_type = 12) {
   test::GgufWriter w;
   test::llama_header(w, 32, 256, 4, 4);
   w.kv_str("tokenizer.ggml.model", "llama");
@@ -50,12 +51,15 @@ std::string quantized_gguf() {
   w.kv_str_array("tokenizer.ggml.tokens", tokens);
   w.kv_f32_array("tokenizer.ggml.scores", std::vector<float>(40, -1.0f));
   w.kv_i32_array("tokenizer.ggml.token_type", std::vector<int32_t>(40, 1));
-  std::string q8, q4, q4k;
+  std::string q8, q4, down;
   for (int b = 0; b < 32; ++b) {
     q8 += std::string("\x00\x3c", 2) + std::string(32, char(b));  // d = 1.0
     q4 += std::string("\x00\x38", 2) + std::string(16, char(0x4c));  // d = 0.5
-    // Q4_K: d = 0.5, dmin = 0.25, packed scales/mins with their top bits set, varying codes.
-    q4k += std::string("\x00\x38\x00\x34", 4) + std::string(12, char(0xc1 + b)) + std::string(128, char(0x5a ^ b));
+    if (k_type == 12)  // Q4_K: d = 0.5, dmin = 0.25, packed scales/mins with their top bits set, varying codes.
+      down += std::string("\x00\x38\x00\x34", 4) + std::string(12, char(0xc1 + b)) + std::string(128, char(0x5a ^ b));
+    else  // Q6_K: varying low nibbles and high bits, scales of both signs, d = 0.5.
+      down += std::string(128, char(0x5a ^ b)) + std::string(64, char(0xa5 + b)) + std::string(16, char(0xf0 + 3 * b)) +
+              std::string("\x00\x38", 2);
   }
   std::string ffn_q8, ffn_q4;  // 256 rows of one block each
   for (int r = 0; r < 8; ++r) {
@@ -72,7 +76,7 @@ std::string quantized_gguf() {
   w.tensor_f32("blk.0.ffn_norm.weight", {32}, std::vector<float>(32, 1.0f));
   w.tensor("blk.0.ffn_gate.weight", {32, 256}, 8, ffn_q8);
   w.tensor("blk.0.ffn_up.weight", {32, 256}, 2, ffn_q4);
-  w.tensor("blk.0.ffn_down.weight", {256, 32}, 12, q4k);
+  w.tensor("blk.0.ffn_down.weight", {256, 32}, k_type, down);
   w.tensor_f32("output_norm.weight", {32}, std::vector<float>(32, 1.0f));
   w.tensor("output.weight", {32, 40}, 1, std::string(40 * 32 * 2, '\x01'));
   return w.build();
@@ -84,10 +88,13 @@ TEST(FuzzGguf, CorruptedStoriesFailsCleanly) {
 }
 
 TEST(FuzzGguf, CorruptedQuantizedFailsCleanly) {
-  const std::string path = test::temp_dir("fuzz-gguf-q-src") + "/q.gguf";
-  test::write_file(path, quantized_gguf());
-  EXPECT_NO_THROW(open_and_load_all(path));
-  fuzz_file(path, "fuzz-gguf-q", 31337, test::fuzz_iterations(1200));
+  for (uint32_t k_type : {12u, 14u}) {  // with Q4_K, with Q6_K
+    const std::string path = test::temp_dir("fuzz-gguf-q-src") + "/q.gguf";
+    test::write_file(path, quantized_gguf(k_type));
+    EXPECT_NO_THROW(open_and_load_all(path));
+    EXPECT_EQ(read_gguf(path).tensors[9].type, k_type);
+    fuzz_file(path, "fuzz-gguf-q", 31337 + k_type, test::fuzz_iterations(1200));
+  }
 }
 
 TEST(FuzzGguf, ExtremeHeaderValues) {

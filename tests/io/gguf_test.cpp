@@ -188,7 +188,7 @@ TEST(Gguf, UnknownTensorTypeNamesTensorAndType) {
   const std::string path = write_tmp("type", w.build());
   EXPECT_EQ(test::error_of([&] { Checkpoint::open(path); }),
             "gguf " + path +
-                ": tensor blk.0.extra.weight: unsupported tensor type 13 (Q5_K; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
+                ": tensor blk.0.extra.weight: unsupported tensor type 13 (Q5_K; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
 }
 
 TEST(Gguf, TruncatedFileIsAnError) {

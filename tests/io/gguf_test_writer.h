@@ -119,11 +119,12 @@ inline std::vector<float> interleave_rows(const std::vector<float>& hf, int64_t 
   return out;
 }
 
-// The llama.* hyperparameters of a one-block test model (context 64).
-inline void llama_header(GgufWriter& w, uint32_t hidden, uint32_t ffn, uint32_t heads, uint32_t kv_heads) {
+// The llama.* hyperparameters of a test model of `layers` blocks (context 64).
+inline void llama_header(GgufWriter& w, uint32_t hidden, uint32_t ffn, uint32_t heads, uint32_t kv_heads,
+                         uint32_t layers = 1) {
   w.kv_str("general.architecture", "llama");
   w.kv_u32("llama.embedding_length", hidden);
-  w.kv_u32("llama.block_count", 1);
+  w.kv_u32("llama.block_count", layers);
   w.kv_u32("llama.feed_forward_length", ffn);
   w.kv_u32("llama.attention.head_count", heads);
   w.kv_u32("llama.attention.head_count_kv", kv_heads);
