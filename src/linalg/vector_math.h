@@ -10,8 +10,8 @@ namespace lmp {
 // x[i] = exp(x[i] - shift) for i < n.
 void exp_shifted(float* x, int64_t n, float shift);
 
-// Σ |x[i]|^p over i < n, each term in f32 (libmvec's _ZGVdN8vv_powf under AVX2, std::pow elsewhere),
-// summed in f64.
+// Σ |x[i]|^p over i < n, each term in f32 (libmvec's powf: 16 lanes under AVX-512, 8 under AVX2;
+// std::pow elsewhere), summed in f64.
 double sum_abs_pow(const float* x, int64_t n, float p);
 
 }  // namespace lmp

@@ -37,7 +37,7 @@ TEST(VectorMath, ExpShiftedEdgeValues) {
 }
 
 TEST(VectorMath, SumAbsPowMatchesDoubleSum) {
-  for (int64_t n : {0, 1, 7, 8, 9, 1001}) {  // empty, tail only, one full vector, both
+  for (int64_t n : {0, 1, 7, 8, 9, 16, 31, 1001}) {  // empty, scalar tail only, 8- and 16-lane vectors, all
     std::vector<float> x(static_cast<size_t>(n));
     double want = 0.0;
     for (int64_t i = 0; i < n; ++i) {

@@ -36,17 +36,28 @@ QuantParams range_params(float xmin, float xmax, const QuantConfig& cfg) {
   return p;
 }
 
-// Σ |x − q(x)|^norm over the n contiguous values; `resid` is scratch of n floats.
-double grid_error(const float* x, int64_t n, QuantParams p, int maxq, float* resid) {
+constexpr int64_t kMseChunk = 128;  // values per partial sum of the search's error
+
+// Σ |x − q(x)|^norm over the n contiguous values, summed per chunk of kMseChunk. Returns early, with a
+// value ≥ bound, once the partial sum reaches `bound`: the terms are non-negative and only a strictly
+// smaller total can win, so the search's choice is the same as with full sums. `resid` is scratch of
+// kMseChunk floats.
+double grid_error(const float* x, int64_t n, QuantParams p, int maxq, double bound, float* resid) {
+  double err = 0.0;
+  for (int64_t c0 = 0; c0 < n && err < bound; c0 += kMseChunk) {
+    const int64_t m = std::min(kMseChunk, n - c0);
+    const float* xc = x + c0;
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) resid[i] = dequantize_code(quantize_code(x[i], p, maxq), p) - x[i];
-  return sum_abs_pow(resid, n, float(QuantConfig::kMseNorm));
+    for (int64_t i = 0; i < m; ++i) resid[i] = dequantize_code(quantize_code(xc[i], p, maxq), p) - xc[i];
+    err += sum_abs_pow(resid, m, float(QuantConfig::kMseNorm));
+  }
+  return err;
 }
 
 // The reference's search: ranges p·[xmin, xmax] for p = 1 − i / grid, i < maxshrink · grid; the first of
 // the least error wins (so p = 1, plain min-max, unless a shrunk range is strictly better).
 QuantParams mse_params(const float* x, int64_t n, int64_t stride, float xmin, float xmax, const QuantConfig& cfg) {
-  std::vector<float> xs(size_t(2 * n));  // the values, contiguous, then the residuals
+  std::vector<float> xs(size_t(n + kMseChunk));  // the values, contiguous, then the residuals of a chunk
   for (int64_t i = 0; i < n; ++i) xs[size_t(i)] = x[i * stride];
   QuantParams best;
   double best_err = std::numeric_limits<double>::infinity();
@@ -54,7 +65,7 @@ QuantParams mse_params(const float* x, int64_t n, int64_t stride, float xmin, fl
   for (int i = 0; i < steps; ++i) {
     const float p = float(1.0 - double(i) / QuantConfig::kMseGrid);
     const QuantParams cand = range_params(p * xmin, p * xmax, cfg);
-    const double err = grid_error(xs.data(), n, cand, cfg.maxq(), xs.data() + n);
+    const double err = grid_error(xs.data(), n, cand, cfg.maxq(), best_err, xs.data() + n);
     if (err < best_err) {
       best_err = err;
       best = cand;
