@@ -54,25 +54,25 @@ struct Export {
   void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
 };
 
-// "--act-order" -> "act_order": a method flag's recipe field.
-std::string field_of_flag(const std::string& flag) {
-  std::string f = flag.substr(flag.find_first_not_of('-'));
-  for (char& c : f)
-    if (c == '-') c = '_';
-  return f;
+// "act_order" <-> "--act-order": a recipe field and its method flag.
+std::string flag_of_field(std::string field) {
+  std::replace(field.begin(), field.end(), '_', '-');
+  return "--" + field;
 }
 
 // A method flag the method does not read is an error, not silently ignored (e.g. --act-order with rtn).
 void check_flags_apply(const CompressArgs& a) {
   if (!is_method(a.spec.method)) return;  // make_method names the unknown method
   const std::vector<std::string>& takes = method_fields(a.spec.method);
+  std::vector<std::string> flags;
   std::string list;
-  for (const std::string& f : takes) list += (list.empty() ? "--" : ", --") + f;
-  for (const CLI::Option* o : a.spec_opts) {
-    const std::string field = field_of_flag(o->get_name());
-    LMP_CHECK(o->count() == 0 || std::find(takes.begin(), takes.end(), field) != takes.end(), "compress: ",
-              o->get_name(), " does not apply to --method ", a.spec.method, " (it takes: ", list, ")");
+  for (const std::string& f : takes) {
+    flags.push_back(flag_of_field(f));
+    list += (list.empty() ? "" : ", ") + flags.back();
   }
+  for (const CLI::Option* o : a.spec_opts)
+    LMP_CHECK(o->count() == 0 || std::find(flags.begin(), flags.end(), o->get_name()) != flags.end(), "compress: ",
+              o->get_name(), " does not apply to --method ", a.spec.method, " (it takes: ", list, ")");
 }
 
 // The recipe of the run: --recipe FILE, or the one-stage recipe of --method and its flags; --sequential

@@ -33,7 +33,7 @@ class GptqMethod : public LinearMethod {
                             const Tensor& mask) const {
     check_weight("gptq", name, weight);
     GptqOptions opt;
-    opt.cfg = {spec_.bits, spec_.sym, spec_.scales_f16, spec_.mse};
+    opt.cfg = quant_config(spec_);
     opt.group = spec_.group;
     opt.act_order = spec_.act_order;
     opt.static_groups = spec_.static_groups;

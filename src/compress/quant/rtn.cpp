@@ -47,7 +47,7 @@ class RtnMethod : public LinearMethod {
   CompressedLinear compress(const std::string& name, const Tensor& weight,
                             const LinearStats&) const override {
     check_weight("rtn", name, weight);
-    return rtn_quantize(weight, {spec_.bits, spec_.sym, spec_.scales_f16, spec_.mse}, spec_.group);
+    return rtn_quantize(weight, quant_config(spec_), spec_.group);
   }
   Kind produces() const override { return Kind::Quantized; }
   bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
