@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "calib/calib_set.h"
@@ -16,6 +17,11 @@
 #include "export/gguf_writer.h"
 #include "export/gptq_writer.h"
 #include "export/hf_writer.h"
+#include "export/disk_size.h"
+#include "export/lmp_rate.h"
+#include "export/lmp_writer.h"
+#include "compress/super_weights.h"
+#include <cmath>
 #include "linalg/gemm.h"
 
 namespace lmp::cli {
@@ -29,6 +35,8 @@ struct CompressArgs {
   CLI::Option* method_opt = nullptr;
   std::vector<CLI::Option*> spec_opts;  // the flags that set `spec`: --method only
   int64_t batch_samples = 8;
+  double target_bpw = 0, super_threshold = 50;
+  CLI::Option* target_opt = nullptr;
   bool json = false, force = false, include_head = false;
 };
 
@@ -49,9 +57,14 @@ struct Export {
   std::unique_ptr<HfWriter> hf;
   std::unique_ptr<GptqWriter> gptq;
   std::unique_ptr<GgufWriter> gguf;
-  void add_block(const CompressedBlock& b) { hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : gguf->add_block(b); }
-  void add_head(const CompressedLinear& h) { hf ? hf->add_head(h) : gptq ? gptq->add_head(h) : gguf->add_head(h); }
-  void finish() { hf ? hf->finish() : gptq ? gptq->finish() : gguf->finish(); }
+  std::unique_ptr<LmpWriter> lmp;
+  void add_block(const CompressedBlock& b) {
+    hf ? hf->add_block(b) : gptq ? gptq->add_block(b) : lmp ? lmp->add_block(b) : gguf->add_block(b);
+  }
+  void add_head(const CompressedLinear& h) {
+    hf ? hf->add_head(h) : gptq ? gptq->add_head(h) : lmp ? lmp->add_head(h) : gguf->add_head(h);
+  }
+  void finish() { hf ? hf->finish() : gptq ? gptq->finish() : lmp ? lmp->finish() : gguf->finish(); }
 };
 
 // "act_order" <-> "--act-order": a recipe field and its method flag.
@@ -81,7 +94,7 @@ Recipe make_recipe(CompressArgs& a) {
   const bool file = !a.recipe_file.empty(), method = a.method_opt->count() > 0;
   LMP_CHECK(!(file && method), "compress: --method and --recipe are exclusive: give the methods in the recipe "
             "file, or --method without --recipe");
-  LMP_CHECK(file || method, "compress: give --method M (rtn, nf4, gptq, magnitude, wanda, sparsegpt) or "
+  LMP_CHECK(file || method, "compress: give --method M (rtn, nf4, gptq, entquant, magnitude, wanda, sparsegpt) or "
             "--recipe FILE (docs/compression.md, \"Recipes\")");
   for (const CLI::Option* o : a.spec_opts)
     LMP_CHECK(!file || o->count() == 0, "compress: ", o->get_name(), " sets a --method field and cannot be used "
@@ -105,7 +118,8 @@ bool is_grid_method(const std::string& m) { return m == "rtn" || m == "gptq"; }
 // round their scales to f16 first (unpacking then gives exactly the method's values); likewise for
 // Q8_0/Q4_0 GGUF blocks, whose d is an f16 (Q4_K blocks are always re-quantized: nothing to keep exact).
 void check_format(const CompressArgs& a, Recipe& r) {
-  LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf", "compress: --format must be hf, gptq or gguf, found '",
+  LMP_CHECK(a.format == "hf" || a.format == "gptq" || a.format == "gguf" || a.format == "lmp",
+            "compress: --format must be hf, gptq, gguf or lmp, found '",
             a.format, "'");
   const MethodSpec& last = r.stages.back();
   if (a.format == "gptq") {
@@ -169,21 +183,120 @@ Export make_export(const CompressArgs& a, const Checkpoint& ck, const Recipe& r)
   const bool head = a.include_head && stages_for(r, names::lm_head()) != nullptr;  // else kept as it is
   if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, gptq_export_spec(r, ck.config(), head), a.force, head);
   else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force, head);
+  else if (a.format == "lmp") e.lmp = std::make_unique<LmpWriter>(ck, a.out, a.force, head);
   else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force, head);
   return e;
 }
 
-nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const PipelineReport& r) {
+bool uses_entquant(const Recipe& recipe) {
+  Recipe r = recipe;
+  bool any = false;
+  for_each_stage(r, [&](MethodSpec& s) { any = any || s.method == "entquant"; });
+  return any;
+}
+
+// EntQuant's fallback (compress/super_weights.h): down_proj layers with super weights get plain absmax.
+std::vector<SuperWeightLayer> super_weight_fallback(const CompressArgs& a, const Model& model, Recipe& r) {
+  if (!uses_entquant(r) || !std::isfinite(a.super_threshold)) return {};
+  LMP_CHECK(model.has_tokenizer(), "compress: entquant detects super weights with a forward of \"",
+            kSuperWeightPrompt, "\", but ", a.model, " has no tokenizer: give --tokenizer, or "
+            "--super-weight-threshold inf to skip the detection");
+  const std::vector<SuperWeightLayer> found =
+      detect_super_weights(model, model.tokenizer().encode(kSuperWeightPrompt, true), a.super_threshold);
+  std::vector<std::string> names;
+  for (const SuperWeightLayer& l : found) names.push_back(l.linear);
+  for_each_stage(r, [&](MethodSpec& s) {
+    if (s.method == "entquant") s.absmax_linears = names;
+  });
+  return found;
+}
+
+std::optional<RateSearch> target_bpw_lambda(const CompressArgs& a, const Model& model, Recipe& r) {
+  if (a.target_opt->count() == 0) return std::nullopt;
+  LMP_CHECK(a.format == "lmp", "compress: --target-bpw measures the size of the lmp checkpoint: give --format lmp");
+  LMP_CHECK(uses_entquant(r), "compress: --target-bpw tunes EntQuant's λ: it needs --method entquant");
+  for (const CLI::Option* o : a.spec_opts)
+    LMP_CHECK(o->get_name() != "--lambda" || o->count() == 0,
+              "compress: --lambda and --target-bpw are exclusive (--target-bpw searches λ)");
+  RateOptions ro;
+  ro.target_bpw = a.target_bpw;
+  ro.include_head = a.include_head && stages_for(r, names::lm_head()) != nullptr;
+  RateSearch s = search_lambda(model, r, ro);
+  set_entquant_lambda(r, s.lambda);
+  return s;
+}
+
+// The export's size on disk: the compressed linears' tensors and the whole weight file(s).
+DiskSize export_size(const CompressArgs& a, const Model& model, const Recipe& recipe, const PipelineReport& r) {
+  std::set<std::string> linears;
+  for (int64_t b = 0; b < model.config().num_layers; ++b)
+    for (const std::string& leaf : names::block_linears())
+      if (stages_for(recipe, names::layer(b, leaf + ".weight"))) linears.insert(names::layer(b, leaf + ".weight"));
+  if (a.include_head && stages_for(recipe, names::lm_head())) linears.insert(names::lm_head());
+  DiskSize d = measure_export(a.out, linears, uint64_t(r.params), uint64_t(model.weight_bytes_f32() / 4));
+  return d;
+}
+
+// What EntQuant's extra steps decided: the super-weight layers and the λ search.
+struct EntquantRun {
+  std::vector<SuperWeightLayer> super_weights;
+  std::optional<RateSearch> rate;
+};
+
+nlohmann::json entquant_json(const EntquantRun& e) {
+  nlohmann::json sw = nlohmann::json::array(), trials = nlohmann::json::array();
+  for (const SuperWeightLayer& l : e.super_weights)
+    sw.push_back({{"linear", l.linear}, {"row", l.row}, {"col", l.col}, {"input_activation", l.input_activation},
+                  {"output_activation", l.output_activation}});
+  nlohmann::json j = {{"super_weight_layers", sw}};
+  if (e.rate) {
+    for (const RateTrial& t : e.rate->trials) trials.push_back({{"lambda", t.lambda}, {"bpw", t.bpw}});
+    j["target_bpw"] = {{"lambda", e.rate->lambda}, {"bpw", e.rate->bpw}, {"trials", trials}};
+  }
+  return j;
+}
+
+// Bits per weight are bytes on disk where the writer measures them (lmp); the pipeline's counts of
+// the representation are the separately named idealized fields.
+nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const PipelineReport& r, const Export& w,
+                           const DiskSize& disk, const EntquantRun& e) {
   nlohmann::json stages = nlohmann::json::array(), overrides = nlohmann::json::array();
   for (const MethodSpec& s : recipe.stages) stages.push_back(stage_json(s));
   for (const OverrideReport& o : r.overrides)
     overrides.push_back({{"origin", o.origin}, {"match", o.match}, {"chain", o.chain}, {"linears", o.linears}});
-  return {{"method", r.method}, {"stages", stages}, {"overrides", overrides},
+  nlohmann::json j = {{"method", r.method}, {"stages", stages}, {"overrides", overrides},
           {"recipe", recipe.source.empty() ? nlohmann::json() : nlohmann::json(recipe.source)},
-          {"sequential", r.sequential}, {"bpw_codes", r.bpw_codes}, {"bpw_total", r.bpw_total},
+          {"sequential", r.sequential}, {"bpw_ideal_codes", r.bpw_codes}, {"bpw_ideal_total", r.bpw_total},
           {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
           {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format},
           {"threads", num_threads()}, {"blas", blas_description()}};
+  j["bpw"] = disk.bpw_linears();  // bytes on disk × 8 / weights of the compressed linears
+  j["bpw_file"] = disk.bpw_file();  // the whole weight file(s) × 8 / every parameter
+  j["linear_bytes"] = disk.linear_bytes;
+  j["file_bytes"] = disk.file_bytes;
+  if (w.lmp) {  // the lmp writer also counts each linear's metadata record, and knows the ideal size
+    j["bpw"] = w.lmp->sizes().bpw_linears();
+    j["linear_bytes"] = w.lmp->sizes().linear_bytes;
+    j["bpw_entropy"] = w.lmp->sizes().bpw_ideal();
+  }
+  if (uses_entquant(recipe)) j["entquant"] = entquant_json(e);
+  return j;
+}
+
+void print_human(const CompressArgs& a, const PipelineReport& r, const Export& w, const DiskSize& disk,
+                 const EntquantRun& e) {
+  for (const SuperWeightLayer& l : e.super_weights)
+    std::printf("super weight in %s (row %lld, col %lld; spikes %.1f in, %.1f out): absmax FP8\n", l.linear.c_str(),
+                (long long)l.row, (long long)l.col, l.input_activation, l.output_activation);
+  if (e.rate)
+    std::printf("--target-bpw: λ = %.4g gives %.4f bits/weight (%zu trials)\n", e.rate->lambda, e.rate->bpw,
+                e.rate->trials.size());
+  std::printf("compressed %lld linears (%lld params) with %s in %.1f s", (long long)r.linears, (long long)r.params,
+              r.method.c_str(), r.seconds);
+  std::printf(": %.3f bits/weight on disk (linears), %.3f whole file", w.lmp ? w.lmp->sizes().bpw_linears()
+              : disk.bpw_linears(), disk.bpw_file());
+  if (w.lmp) std::printf(", %.3f ideal entropy", w.lmp->sizes().bpw_ideal());
+  std::printf(", sparsity %.3f -> %s\n", r.sparsity, a.out.c_str());
 }
 
 int run_compress(CompressArgs& a) {
@@ -201,6 +314,9 @@ int run_compress(CompressArgs& a) {
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};
+  EntquantRun eq;
+  eq.super_weights = super_weight_fallback(a, model, recipe);
+  eq.rate = target_bpw_lambda(a, model, recipe);
   Export writer = make_export(a, model.checkpoint(), recipe);
   PipelineOptions po;
   po.recipe = recipe;
@@ -210,13 +326,11 @@ int run_compress(CompressArgs& a) {
                                           [&](const CompressedBlock& b) { writer.add_block(b); },
                                           [&](const CompressedLinear& h) { writer.add_head(h); });
   writer.finish();
+  const DiskSize disk = export_size(a, model, recipe, r);
   if (a.json) {
-    std::printf("%s\n", json_report(a, recipe, r).dump(1).c_str());
+    std::printf("%s\n", json_report(a, recipe, r, writer, disk, eq).dump(1).c_str());
   } else {
-    std::printf("compressed %lld linears (%lld params) with %s in %.1f s: %.3f bits/weight (codes), %.3f total, "
-                "sparsity %.3f -> %s\n",
-                (long long)r.linears, (long long)r.params, r.method.c_str(), r.seconds, r.bpw_codes, r.bpw_total,
-                r.sparsity, a.out.c_str());
+    print_human(a, r, writer, disk, eq);
   }
   return 0;
 }
@@ -228,12 +342,13 @@ Runner add_compress_command(CLI::App& app) {
                                                  "block by block, and export the result");
   cmd->add_option("model", a->model, "Model: HF directory, .gguf, or llama2.c .bin")->required();
   cmd->add_option("-o,--output", a->out, "Output directory")->required();
-  a->method_opt = cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | magnitude | wanda | sparsegpt "
-                                  "(or --recipe)");
+  a->method_opt = cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | entquant | magnitude | wanda | "
+                                  "sparsegpt (or --recipe)");
   cmd->add_option("--recipe", a->recipe_file, "JSON recipe: a chain of methods and per-layer overrides "
                   "(instead of --method and its flags; see below)");
   cmd->add_option("--calib", a->calib, "Calibration set (safetensors input_ids [N, L], from `lmpress select`)");
-  cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file)")
+  cmd->add_option("--format", a->format, "Export format: hf | gptq (packed int32, rtn/gptq only) | gguf (one .gguf file) | lmp "
+                  "(lmpress's entropy-coded checkpoint: EntQuant FP8 or rtn/gptq/nf4 codes, docs/lmp-format.md)")
       ->capture_default_str();
   cmd->add_option("--gguf-type", a->gguf_type, "gguf export: tensor type of the linears: f32 | f16 | q8_0 | q4_0 | q4_k "
                   "| q6_k | q4_k_m (llama.cpp's mix: Q4_K, Q6_K for some v_proj/down_proj); k-quants: Q8_0 for "
@@ -255,7 +370,17 @@ Runner add_compress_command(CLI::App& app) {
       cmd->add_option("--sparsity", a->spec.sparsity, "Pruning: unstructured fraction of zeros in (0, 1)"),
       cmd->add_option("--nm", a->nm, "Pruning: N:M structured sparsity, N of every M consecutive weights zeroed (2:4)"),
       cmd->add_flag("--double-quant", a->spec.double_quant, "NF4: quantize the absmax scales too"),
+      cmd->add_option("--lambda", a->spec.lambda, "EntQuant: rate weight λ of |W - W^|/|W| + λ·4·mean|Q| (paper "
+                      "presets 3.9 / 14.5 / 58 ≈ 4 / 3 / 2 bits per weight; 0 = absmax FP8)")->capture_default_str(),
+      cmd->add_option("--optimizer", a->spec.optimizer, "EntQuant: row-search (exact per-row search of the true "
+                      "objective) | lbfgs (the paper's L-BFGS through a straight-through estimator)")
+          ->capture_default_str(),
   };
+  a->target_opt = cmd->add_option("--target-bpw", a->target_bpw, "EntQuant, --format lmp: search λ until the "
+                                  "compressed linears measure B ± 0.02 bits per weight on disk");
+  cmd->add_option("--super-weight-threshold", a->super_threshold, "EntQuant: down_proj layers whose input and output "
+                  "activation spikes on a fixed prompt both exceed this use absmax FP8 (inf = never)")
+      ->capture_default_str();
   cmd->add_option("--sequential", a->sequential,
                   "linear: sub-layer by sub-layer ({q,k,v} > o > {gate,up} > down); block: all linears from one "
                   "forward (default: block when the first stage prunes, else linear; replaces a recipe's)");

@@ -17,7 +17,7 @@ struct EvalArgs {
   CommonOptions common;
   std::string model, text, kld_base, text_field = "text", tokenizer;
   int64_t ctx = 512, max_windows = 0;
-  bool json = false, llamacpp = false;
+  bool json = false, llamacpp = false, stream_decode = false;
 };
 
 void print_human(const EvalArgs& a, const PerplexityResult& r) {
@@ -40,6 +40,7 @@ nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r) {
                       {"seconds", r.seconds},   {"tokens_per_second", r.tokens_per_second},
                       {"mode", a.llamacpp ? "llamacpp-second-half" : "window"},
                       {"peak_rss_mb", peak_rss_mb()}, {"threads", num_threads()},
+                      {"stream_decode", a.stream_decode},
                       {"blas", blas_description()}};
   if (r.has_base) {
     j["kld_base"] = a.kld_base;
@@ -55,7 +56,8 @@ int run_eval(const EvalArgs& a) {
   apply_common_options(a.common);
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
-  const Model model = Model::open(a.model, oo);
+  Model model = Model::open(a.model, oo);
+  model.set_stream_blocks(a.stream_decode);
   std::unique_ptr<Model> base;
   if (!a.kld_base.empty()) base = std::make_unique<Model>(Model::open(a.kld_base, oo));
   const std::string text = load_eval_text(a.text, a.text_field);
@@ -92,6 +94,9 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_flag("--llamacpp", a->llamacpp,
                 "llama.cpp-comparable scoring: each window starts with BOS, only its second half is scored");
   cmd->add_flag("--json", a->json, "Print a JSON object on stdout");
+  cmd->add_flag("--stream-decode", a->stream_decode,
+                "Decode each block's weights just before it runs and drop them after (lmp checkpoints: only the "
+                "entropy-coded streams stay resident; slower, far less memory)");
   add_common_options(*cmd, a->common);
   return [a] { return run_eval(*a); };
 }

@@ -17,14 +17,15 @@ struct GenerateArgs {
   float temperature = 0.8f, top_p = 0.95f;
   int64_t top_k = 40;
   uint64_t seed = 42;
-  bool json = false, ignore_eos = false;
+  bool json = false, ignore_eos = false, stream_decode = false;
 };
 
 int run_generate(const GenerateArgs& a) {
   apply_common_options(a.common);
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
-  const Model model = Model::open(a.model, oo);
+  Model model = Model::open(a.model, oo);
+  model.set_stream_blocks(a.stream_decode);
   const Tokenizer& tok = model.tokenizer();
   std::vector<int32_t> prompt = tok.encode(a.prompt, true);
   LMP_CHECK(!prompt.empty(), "generate: the prompt is empty and the tokenizer has no BOS to start from");
@@ -66,6 +67,9 @@ Runner add_generate_command(CLI::App& app) {
                   "or a model whose tokenizer to use (e.g. for an HF export of a GGUF model)");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-sequence");
   cmd->add_flag("--json", a->json, "Print prompt ids, output ids and text as JSON");
+  cmd->add_flag("--stream-decode", a->stream_decode,
+                "Decode each block's weights just before it runs and drop them after (lmp checkpoints: only the "
+                "entropy-coded streams stay resident; slower, far less memory)");
   add_common_options(*cmd, a->common);
   return [a] { return run_generate(*a); };
 }

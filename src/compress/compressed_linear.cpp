@@ -11,6 +11,8 @@
 //  Codebook   codes = log2(codebook size) (4 for NF4); total adds one f32 absmax per block (32 / 64), or,
 //             double-quantized, one 8-bit code per block + one f32 per 256 blocks + the f32 offset.
 //             Sparse-then-NF4: codes = log2(size) · kept + the 1-bit mask in total, as for grids.
+//  Fp8        codes = 8 (raw E4M3 bytes); total adds one f32 scale per row. Entropy-coded sizes are not
+//             idealized here: the lmp writer reports the bytes it wrote.
 #include "compress/compressed_linear.h"
 
 #include <cmath>
@@ -25,6 +27,7 @@ const char* kind_name(CompressedLinear::Kind kind) {
     case CompressedLinear::Kind::Quantized: return "quantized";
     case CompressedLinear::Kind::Codebook: return "codebook";
     case CompressedLinear::Kind::Sparse: return "sparse";
+    case CompressedLinear::Kind::Fp8: return "fp8";
   }
   return "unknown";
 }
@@ -80,6 +83,9 @@ BitsPerWeight bits_per_weight(const CompressedLinear& c) {
     b = quant_bits(*c.quant, kept);
   } else if (c.codebook) {
     b = codebook_bits(*c.codebook, kept);
+  } else if (c.fp8) {
+    b.codes = 8.0;  // before entropy coding: the measured size comes from the writer (export/lmp_writer.h)
+    b.total = 8.0 + 32.0 / double(c.fp8->codes.dim(1));
   } else {
     b.codes = b.total = 32.0 * kept;
   }

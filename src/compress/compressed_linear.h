@@ -41,15 +41,28 @@ struct CodebookGrid {
   Tensor absmax_scales;           // F32 [ceil(n_absmax / absmax_block)]
 };
 
+// FP8 E4M3 codes with one power-of-two scale per output row (EntQuant, compress/quant/entquant.cpp):
+// w ≈ scales[r] · fp8_e4m3_decode(codes[r][c]). The codes are bytes of the OCP E4M3 format (core/fp8.h);
+// 0x7F / 0xFF (NaN) and 0x80 (−0) never occur. How they are stored (entropy-coded or not) is the
+// writer's business, not the method's.
+struct Fp8Grid {
+  Tensor codes;                   // U8 [out, in]
+  Tensor scales;                  // F32 [out]: 2^θ_r
+  double lambda = 0.0;            // the rate weight the codes were optimized for (0 = absmax)
+  std::string optimizer;          // "row-search" | "lbfgs" | "absmax"
+  bool fallback = false;          // a super-weight layer quantized with plain absmax FP8
+};
+
 // `kind` is the representation of the last stage that produced it; a pruning stage before it leaves its
 // `mask` (sparse-then-quantized: Kind::Quantized with `quant` and `mask`, the pruned weights exactly 0
 // and their codes the grid's zero point; sparse-then-NF4: Kind::Codebook with `codebook` and `mask`).
 struct CompressedLinear {
-  enum class Kind { Dense, Quantized, Codebook, Sparse };
+  enum class Kind { Dense, Quantized, Codebook, Sparse, Fp8 };
   Kind kind = Kind::Dense;
   Tensor weight;                        // F32 [out, in]: the values the method produced
   std::optional<QuantGrid> quant;       // Kind::Quantized (also set for sparse-then-quantized)
   std::optional<CodebookGrid> codebook; // Kind::Codebook (also set for sparse-then-NF4)
+  std::optional<Fp8Grid> fp8;           // Kind::Fp8
   Tensor mask;                          // U8 [out, in], 1 = kept, when a pruning stage ran; empty otherwise
 
   const Tensor& materialize() const { return weight; }
@@ -58,7 +71,7 @@ struct CompressedLinear {
 
 // Bits per weight of the stored representation of one linear (definitions in compressed_linear.cpp):
 // `codes`: bits of the stored values; `total`: values + scales/zeros (f16) + g_idx (i32) + masks (1 bit).
-// "dense", "quantized", "codebook", "sparse" (for messages and reports).
+// "dense", "quantized", "codebook", "sparse", "fp8" (for messages and reports).
 const char* kind_name(CompressedLinear::Kind kind);
 
 struct BitsPerWeight {

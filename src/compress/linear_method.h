@@ -10,12 +10,14 @@
 //   - it keeps what it does not replace: a quantizer after a pruner keeps the mask (pruned weights stay
 //     exactly 0 and it returns the mask beside its grid);
 //   - the future low-rank stage (AA-SVD) accepts Dense (or Sparse) and produces its factors;
-//   - the future entropy stage (EntQuant) accepts Quantized and codes prev.quant->codes, leaving the grid
-//     and the mask as they are.
+//   - EntQuant (compress/quant/entquant.cpp) is a quantizer like the others: it accepts Dense and
+//     produces an Fp8 grid. Entropy coding is not a method but storage: the lmp writer
+//     (export/lmp_writer.h) rANS-codes the byte codes of any grid (FP8, RTN/GPTQ integer codes, NF4).
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compress/compressed_linear.h"
 #include "compress/linear_stats.h"
@@ -25,7 +27,7 @@ namespace lmp {
 // Every knob a method may read; methods ignore the ones that do not apply to them (the registry lists
 // which fields each method takes: method_fields()).
 struct MethodSpec {
-  std::string method;          // rtn | nf4 | gptq | magnitude | wanda | sparsegpt
+  std::string method;          // rtn | nf4 | gptq | entquant | magnitude | wanda | sparsegpt
   int bits = 4;
   int64_t group = 128;         // -1 = one group per output row
   bool sym = false;
@@ -39,6 +41,10 @@ struct MethodSpec {
   bool scales_f16 = false;     // RTN / GPTQ: round scales to f16 before computing codes (GPTQ export)
   bool mse = false;            // RTN / GPTQ: shrink each grid's range to the least Σ|w − q|^2.4 (quantizer.h)
   uint64_t seed = 0;
+  // EntQuant: rate weight λ of ‖W − Ŵ‖₁/‖W‖₁ + λ·4·mean|Q| (0 = absmax FP8), and how θ is found.
+  double lambda = 14.5;
+  std::string optimizer = "row-search";  // row-search (exact per-row 1-D search) | lbfgs (the paper's)
+  std::vector<std::string> absmax_linears;  // super-weight layers quantized with plain absmax FP8
 };
 
 class LinearMethod {

@@ -34,7 +34,8 @@ struct Where {
 
 const std::vector<std::string>& all_fields() {
   static const std::vector<std::string> f = {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
-                                             "block_size", "sparsity", "nm", "double_quant"};
+                                             "block_size", "sparsity", "nm", "double_quant", "lambda",
+                                             "optimizer"};
   return f;
 }
 
@@ -107,6 +108,13 @@ void read_field(const Where& w, const std::string& key, const json& v, MethodSpe
     s.static_groups = read_bool(w, v);
   } else if (key == "double_quant") {
     s.double_quant = read_bool(w, v);
+  } else if (key == "lambda") {
+    s.lambda = read_number(w, v);
+    if (!(std::isfinite(s.lambda) && s.lambda >= 0)) w.fail(v.dump(), " out of range (expected >= 0)");
+  } else if (key == "optimizer") {
+    if (!v.is_string() || (v.get<std::string>() != "row-search" && v.get<std::string>() != "lbfgs"))
+      w.fail(v.dump(), " is not an optimizer (row-search or lbfgs)");
+    s.optimizer = v.get<std::string>();
   } else {
     w.fail("unknown field (fields: ", join(all_fields()), ")");
   }

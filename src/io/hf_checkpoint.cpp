@@ -11,6 +11,7 @@
 #include "io/gptq_checkpoint.h"
 #include "io/gptq_config.h"
 #include "io/hf_config.h"
+#include "io/lmp_checkpoint.h"
 #include "io/safetensors.h"
 #include "io/printable.h"
 
@@ -51,7 +52,9 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   return out;
 }
 
-void add_shard(LoadedCheckpoint& c, const SafetensorsFile& st) {
+// `lmp`: config.json declares an lmp checkpoint (else a shard with lmp metadata is an error).
+void add_shard(LoadedCheckpoint& c, const SafetensorsFile& st, bool lmp, const std::string& dir) {
+  if (!lmp) reject_undeclared_lmp(st, dir);
   for (const SafetensorsEntry& e : st.entries) {
     TensorEntry t;
     t.info = TensorInfo{e.name, e.name, e.dtype, e.shape, st.path(), e.offset, e.nbytes, 0};
@@ -62,7 +65,7 @@ void add_shard(LoadedCheckpoint& c, const SafetensorsFile& st) {
 }
 
 // Opens every shard named by the index and checks each tensor is where the index says.
-int load_sharded(LoadedCheckpoint& c, const fs::path& dir, const std::string& index_path) {
+int load_sharded(LoadedCheckpoint& c, const fs::path& dir, const std::string& index_path, bool lmp) {
   const auto weight_map = read_weight_map(index_path);
   std::set<std::string> shards;
   for (const auto& [name, shard] : weight_map) shards.insert(shard);
@@ -70,7 +73,7 @@ int load_sharded(LoadedCheckpoint& c, const fs::path& dir, const std::string& in
     const fs::path p = dir / shard;
     LMP_CHECK(is_file(p), "checkpoint ", index_path, ": shard ", printable(shard), " does not exist in ",
               dir.string());
-    add_shard(c, read_safetensors(p.string()));
+    add_shard(c, read_safetensors(p.string()), lmp, dir.string());
   }
   for (const auto& [name, shard] : weight_map) {
     auto it = c.tensors.find(name);
@@ -93,15 +96,18 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
   c.config = read_hf_config(cfg.string());
   const fs::path index = dir / "model.safetensors.index.json";
   const fs::path single = dir / "model.safetensors";
+  const bool lmp = declares_lmp(dir_str);
   int shards = 1;
   if (is_file(index)) {
-    shards = load_sharded(c, dir, index.string());
+    shards = load_sharded(c, dir, index.string(), lmp);
   } else {
     LMP_CHECK(is_file(single), "checkpoint ", dir_str,
               ": no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)");
-    add_shard(c, read_safetensors(single.string()));
+    add_shard(c, read_safetensors(single.string()), lmp, dir_str);
   }
-  const std::optional<GptqConfig> quant = read_gptq_config(dir_str);
+  std::string lmp_summary;
+  if (lmp) attach_lmp_linears(c, dir_str, &lmp_summary);
+  const std::optional<GptqConfig> quant = lmp ? std::nullopt : read_gptq_config(dir_str);
   const int64_t packed = quant ? attach_gptq_linears(c, *quant, dir_str) : 0;
   for (const auto& [name, entry] : c.tensors)
     LMP_CHECK(name.size() < 8 || name.compare(name.size() - 8, 8, ".qweight") != 0, "checkpoint ", dir_str, ": ",
@@ -116,6 +122,7 @@ LoadedCheckpoint open_hf_checkpoint(const std::string& dir_str) {
   c.metadata["shards"] = std::to_string(shards);
   c.metadata["tokenizer"] = c.tokenizer.kind == TokenizerSource::Kind::HfJson ? "tokenizer.json" : "none";
   if (packed > 0) c.metadata["quantization"] = quant->describe();
+  if (lmp) c.metadata["quantization"] = lmp_summary;
   return c;
 }
 

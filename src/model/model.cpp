@@ -85,8 +85,10 @@ void Model::logits(const float* x, int64_t rows, float* out) const {
 }
 
 void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) const {
-  for (int64_t b = 0; b < config().num_layers; ++b)
+  for (int64_t b = 0; b < config().num_layers; ++b) {
     block_forward(config(), block(b), rope_, b, x, shape, cache, ws_);
+    if (stream_blocks_) release_block(b);
+  }
 }
 
 std::vector<float> Model::forward(std::span<const int32_t> ids, const BatchShape& shape,

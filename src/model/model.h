@@ -35,6 +35,11 @@ class Model {
   void release_block(int64_t b) const;
   // Replaces block b's weights (a compressed block being evaluated in memory).
   void set_block(int64_t b, BlockWeights w);
+  // Stream decoding (EntQuant's inference mode, docs/lmp-format.md): every forward loads each block just
+  // before it runs and releases it after, so only the stored (e.g. entropy-coded) weights stay resident
+  // and at most one block is f32 at a time. Off (default): blocks are converted once and kept.
+  void set_stream_blocks(bool on) { stream_blocks_ = on; }
+  bool stream_blocks() const { return stream_blocks_; }
 
   // The output head [vocab, hidden] (f32; the embeddings when tied) and the final norm before it.
   const Tensor& lm_head() const { return lm_head_; }
@@ -63,6 +68,7 @@ class Model {
   Rope rope_;
   Tensor embed_, final_norm_, lm_head_;  // lm_head_ aliases embed_ when tied
   mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
+  bool stream_blocks_ = false;
   mutable BlockWorkspace ws_;
   mutable std::vector<float> hidden_;
 };

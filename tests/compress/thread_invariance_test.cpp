@@ -75,3 +75,14 @@ TEST(ThreadInvariance, SparseGptGivesTheSameModelOnOneAndTwoThreads) {
   s.sparsity = 0.5;
   expect_same_at_one_and_two_threads(s);
 }
+
+TEST(ThreadInvariance, EntquantGivesTheSameModelOnOneAndTwoThreads) {
+  LMP_REQUIRE_SHARED();
+  for (const char* optimizer : {"row-search", "lbfgs"}) {
+    MethodSpec s;
+    s.method = "entquant";
+    s.lambda = 14.5;
+    s.optimizer = optimizer;
+    expect_same_at_one_and_two_threads(s);
+  }
+}

@@ -14,5 +14,7 @@ std::unique_ptr<LinearMethod> make_rtn_method(const MethodSpec& spec);
 std::unique_ptr<LinearMethod> make_nf4_method(const MethodSpec& spec);
 // GPTQ (Frantar et al., ICLR 2023), Alg. 1 with lazy block updates (compress/quant/gptq.cpp).
 std::unique_ptr<LinearMethod> make_gptq_method(const MethodSpec& spec);
+// EntQuant (Putzky, Genzel et al., arXiv 2601.22787): FP8 E4M3 with rate-aware row scales (compress/quant/entquant.cpp).
+std::unique_ptr<LinearMethod> make_entquant_method(const MethodSpec& spec);
 
 }  // namespace lmp
