@@ -2,7 +2,8 @@
 // same symbols in the same run: FP8 E4M3 codes of Gaussian weights (per-row absmax) at scales giving
 // ~2, ~3, ~4 and ~6.5 bits/symbol, FP8 codes of the linear weights of shared/models/lm-m, and uniform
 // random bytes. Best of 5; MB/s counts uncompressed bytes (10^6). Prints a markdown table.
-//   rans_bench [MiB per data set = 64] [runs = 5]
+//   rans_bench [MiB per data set = 64] [runs = 5] [file of raw FP8 codes to use instead of lm-m's]
+//   rans_bench --dump-model-codes FILE   (writes lm-m's codes, for machines without shared/)
 #include <htscodecs/rANS_static4x16.h>
 #include <omp.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -199,6 +201,11 @@ Result bench_ours(const Bytes& d, lmp::RansKernel k, int precision, int runs, co
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "--dump-model-codes") {
+    const Bytes codes = fp8_model(std::string(LMP_SHARED_DIR) + "/models/lm-m");
+    std::ofstream(argv[2], std::ios::binary).write(reinterpret_cast<const char*>(codes.data()), long(codes.size()));
+    return codes.empty();
+  }
   const size_t mib = argc > 1 ? size_t(std::atoi(argv[1])) : 64;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 5;
   const size_t n = mib << 20;
@@ -220,7 +227,13 @@ int main(int argc, char** argv) {
     sets.push_back({name, fp8_gaussian(n, k, 7)});
   }
   sets.push_back({"fp8 gaussian, absmax x 1", fp8_gaussian(n, 1.f, 7)});
-  Bytes real = fp8_model(std::string(LMP_SHARED_DIR) + "/models/lm-m");
+  Bytes real;
+  if (argc > 3) {
+    std::ifstream f(argv[3], std::ios::binary);
+    real.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  } else {
+    real = fp8_model(std::string(LMP_SHARED_DIR) + "/models/lm-m");
+  }
   if (!real.empty()) sets.push_back({"fp8 lm-m linear weights", std::move(real)});
   {
     std::mt19937_64 rng(3);
@@ -231,7 +244,7 @@ int main(int argc, char** argv) {
 
   const bool avx2 = __builtin_cpu_supports("avx2"), avx512 = __builtin_cpu_supports("avx512f");
   std::printf("single core (pinned to CPU 0, 1 OpenMP thread), best of %d runs; CPU has AVX2 %s, AVX-512F %s: "
-              "htscodecs' 32x16 (RANS_ORDER_X32) picks %s; ours: lmpress %s kernel, 256 KiB chunks\n\n",
+              "htscodecs' 32x16 (RANS_ORDER_X32) picks %s; lmpress picks its %s kernel; 256 KiB chunks\n\n",
               runs, avx2 ? "yes" : "no", avx512 ? "yes" : "no", avx512 ? "AVX-512" : avx2 ? "AVX2" : "SSE4/scalar",
               lmp::rans_kernel_name(lmp::rans_resolve_kernel(lmp::RansKernel::automatic)));
   std::printf("| data | MiB | entropy bits/sym | codec | size / entropy | encode MB/s | decode MB/s |\n");
@@ -239,9 +252,13 @@ int main(int argc, char** argv) {
   for (const auto& s : sets) {
     const double ent_bytes = lmp::chunked_entropy_bits(s.d) / 8;
     std::vector<Result> rs;
-    rs.push_back(bench_ours(s.d, lmp::RansKernel::automatic, 0, runs, "lmpress 32x16 default"));
-    rs.push_back(bench_ours(s.d, lmp::RansKernel::automatic, 14, runs, "lmpress 32x16"));
-    rs.push_back(bench_ours(s.d, lmp::RansKernel::scalar, 0, runs, "lmpress 32x16 scalar kernel"));
+    const lmp::RansKernel best = lmp::rans_resolve_kernel(lmp::RansKernel::automatic);
+    for (lmp::RansKernel k : {best, lmp::RansKernel::avx512, lmp::RansKernel::avx2, lmp::RansKernel::scalar}) {
+      if (!lmp::rans_kernel_available(k) || (k == best && !rs.empty())) continue;
+      const std::string name = std::string("lmpress 32x16 ") + lmp::rans_kernel_name(k);
+      rs.push_back(bench_ours(s.d, k, 0, runs, name + ", default"));
+      rs.push_back(bench_ours(s.d, k, 14, runs, name));
+    }
     rs.push_back(bench_hts(s.d, 0, 256 << 10, runs, "htscodecs 4x16, 256 KiB blocks"));
     rs.push_back(bench_hts(s.d, RANS_ORDER_X32, 256 << 10, runs, "htscodecs 32x16, 256 KiB blocks"));
     rs.push_back(bench_hts(s.d, RANS_ORDER_X32 | RANS_ORDER_SIMD_AUTO, 256 << 10, runs,

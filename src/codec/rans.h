@@ -5,8 +5,9 @@
 //
 // A stream is a header plus independent chunks (default 256 KiB of symbols, as the EntQuant paper's
 // nvCOMP setup): each chunk carries its own quantized frequency table (a static model), its interleaved
-// rANS states and a checksum of the decoded symbols, so chunks decode in parallel and a corrupt byte is
-// reported with the chunk it is in. The byte layout is documented in docs/rans.md (a section of docs/lmp-format.md).
+// rANS states (32, 16-bit renormalization) and a checksum of the decoded symbols, so chunks decode in
+// parallel and a corrupt byte is reported with the chunk it is in. The byte layout: docs/rans.md.
+// The encoded bytes depend only on the symbols and the options, never on the CPU, threads or flags.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -75,22 +75,34 @@ std::vector<ChunkRef> locate_chunks(std::span<const uint8_t> s, const RansStream
   return refs;
 }
 
-// Decodes one chunk body into out[0, n); throws lmp::Error naming the fault only (the caller prefixes
-// the stream and chunk).
-void decode_chunk(const uint8_t* b, size_t bytes, uint8_t* out, size_t n, RansKernel kernel, RansDecodeTables& t) {
+// A chunk being decoded.
+struct ChunkJob {
+  uint8_t mode = 0;
+  uint32_t stored_sum = 0;
+  RansChunkDecoder d;     // mode rANS
+  std::string error;      // the fault, once one is found
+};
+
+// Parses a chunk body whose symbols go to out[0, n): constant and stored chunks are written at once,
+// a rANS chunk is made ready for the kernels (its tables built in t). Throws lmp::Error naming the
+// fault only (the caller prefixes the stream and chunk).
+void prepare_chunk(const uint8_t* b, size_t bytes, uint8_t* out, size_t n, RansDecodeTables& t, ChunkJob& job) {
   if (bytes < rans::kBodyFixedBytes)
     fail("truncated: body of ", bytes, " bytes (expected at least ", rans::kBodyFixedBytes, ": mode, checksum)");
-  const uint8_t mode = b[0];
-  const uint32_t stored_sum = rans::load_le32(b + 1);
-  if (mode == rans::kModeConstant) {
+  job.mode = b[0];
+  job.stored_sum = rans::load_le32(b + 1);
+  RansChunkDecoder& d = job.d;
+  d.out = out;
+  d.n = n;
+  if (job.mode == rans::kModeConstant) {
     if (bytes != rans::kBodyFixedBytes + 1)
       fail("constant chunk body of ", bytes, " bytes (expected ", rans::kBodyFixedBytes + 1, ")");
     std::memset(out, b[5], n);
-  } else if (mode == rans::kModeStored) {
+  } else if (job.mode == rans::kModeStored) {
     if (bytes != rans::kBodyFixedBytes + n)
       fail("stored chunk body of ", bytes, " bytes (expected ", rans::kBodyFixedBytes + n, " for ", n, " symbols)");
     std::memcpy(out, b + rans::kBodyFixedBytes, n);
-  } else if (mode == rans::kModeRans) {
+  } else if (job.mode == rans::kModeRans) {
     size_t at = rans::kBodyFixedBytes;
     if (bytes - at < 1) fail("truncated before the precision byte (body of ", bytes, " bytes)");
     const int p = b[at++];
@@ -101,7 +113,6 @@ void decode_chunk(const uint8_t* b, size_t bytes, uint8_t* out, size_t n, RansKe
     if (bytes - at < 4 * size_t(rans::kStates))
       fail("truncated in the states (needs ", 4 * rans::kStates, " bytes at offset ", at, ", the body has ",
            bytes - at, ")");
-    RansChunkDecoder d;
     for (int j = 0; j < rans::kStates; ++j, at += 4) {
       d.x[j] = rans::load_le32(b + at);
       if (d.x[j] < rans::kLower)
@@ -112,21 +123,41 @@ void decode_chunk(const uint8_t* b, size_t bytes, uint8_t* out, size_t n, RansKe
     d.t = &t;
     d.words = b + at;
     d.n_words = (bytes - at) / 2;
-    d.out = out;
-    d.n = n;
+  } else {
+    fail("unknown mode ", int(job.mode), " (expected 0 rANS, 1 constant, 2 stored)");
+  }
+}
+
+// Decodes what is left of a prepared chunk and checks its end: all words used, the states back at L,
+// the checksum. Throws lmp::Error naming the fault only.
+void finish_chunk(RansKernel kernel, ChunkJob& job) {
+  RansChunkDecoder& d = job.d;
+  uint32_t sum;
+  if (job.mode == rans::kModeRans) {
     if (!rans_decode_symbols(kernel, d))
-      fail("words exhausted at symbol ", d.done, " of ", n, " (", d.n_words, " words: truncated or corrupt)");
+      fail("words exhausted at symbol ", d.done, " of ", d.n, " (", d.n_words, " words: truncated or corrupt)");
     if (d.word_pos != d.n_words)
       fail(d.n_words - d.word_pos, " of ", d.n_words, " words left unread after the last symbol (expected 0)");
     for (int j = 0; j < rans::kStates; ++j)
       if (d.x[j] != rans::kLower)
         fail("state ", j, " ends at ", hex32(d.x[j]), " (expected its initial value ", hex32(rans::kLower),
              "): corrupt words or table");
+    sum = uint32_t(d.hash.finish(d.out, d.hashed, d.n));
   } else {
-    fail("unknown mode ", int(mode), " (expected 0 rANS, 1 constant, 2 stored)");
+    sum = rans_checksum(d.out, d.n);
   }
-  const uint32_t sum = rans_checksum(out, n);
-  if (sum != stored_sum) fail("checksum mismatch (stored ", hex32(stored_sum), ", decoded ", hex32(sum), ")");
+  if (sum != job.stored_sum) fail("checksum mismatch (stored ", hex32(job.stored_sum), ", decoded ", hex32(sum), ")");
+}
+
+template <typename F>
+void record_fault(ChunkJob& job, F&& fn) {
+  if (!job.error.empty()) return;
+  try {
+    fn();
+  } catch (const Error& e) {
+    job.error = e.what();
+    if (job.error.empty()) job.error = "?";
+  }
 }
 
 }  // namespace
@@ -146,23 +177,36 @@ void rans_decode_with(RansKernel kernel, std::span<const uint8_t> stream, std::s
   const std::vector<ChunkRef> refs = locate_chunks(stream, h, what);
   if (out.size() != h.symbols)
     fail(what, ": rANS stream: declares ", h.symbols, " symbols, the output holds ", out.size());
-  const int64_t chunks = int64_t(h.chunks);
+  // Chunks go in pairs: a kernel may advance two at once (rans_decode_pair); each is then finished
+  // alone, so the symbols and the faults are those of decoding chunk by chunk.
+  const int64_t chunks = int64_t(h.chunks), pairs = (chunks + 1) / 2;
   int64_t bad = chunks;
   std::string bad_msg;
 #pragma omp parallel if (chunks > 1 && h.symbols >= rans::kParallelSymbols)
   {
-    const std::unique_ptr<RansDecodeTables> t = make_decode_tables();
+    const std::unique_ptr<RansDecodeTables> tables[2] = {make_decode_tables(), make_decode_tables()};
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t k = 0; k < chunks; ++k) {
-      const uint64_t begin = uint64_t(k) * h.chunk_symbols;
-      const size_t n = size_t(std::min(h.chunk_symbols, h.symbols - begin));
-      try {
-        decode_chunk(stream.data() + refs[k].offset, refs[k].bytes, out.data() + begin, n, kernel, *t);
-      } catch (const Error& e) {
+    for (int64_t q = 0; q < pairs; ++q) {
+      ChunkJob jobs[2];
+      const int64_t first = 2 * q, count = std::min<int64_t>(2, chunks - first);
+      for (int64_t c = 0; c < count; ++c) {
+        const int64_t k = first + c;
+        const uint64_t begin = uint64_t(k) * h.chunk_symbols;
+        const size_t n = size_t(std::min(h.chunk_symbols, h.symbols - begin));
+        record_fault(jobs[c], [&] {
+          prepare_chunk(stream.data() + refs[k].offset, refs[k].bytes, out.data() + begin, n, *tables[c], jobs[c]);
+        });
+      }
+      if (count == 2 && jobs[0].error.empty() && jobs[1].error.empty() && jobs[0].mode == rans::kModeRans &&
+          jobs[1].mode == rans::kModeRans)
+        rans_decode_pair(kernel, jobs[0].d, jobs[1].d);
+      for (int64_t c = 0; c < count; ++c) {
+        record_fault(jobs[c], [&] { finish_chunk(kernel, jobs[c]); });
+        if (jobs[c].error.empty()) continue;
 #pragma omp critical(lmp_rans_decode_error)
-        if (k < bad) {
-          bad = k;
-          bad_msg = e.what();
+        if (first + c < bad) {
+          bad = first + c;
+          bad_msg = jobs[c].error;
         }
       }
     }

@@ -4,7 +4,8 @@
 // a permutation. Deviation: the table lookups are 8 scalar loads per vector instead of vpgatherdd,
 // which measured 1.3x (precision 12) and 1.8x (precision 14) faster on AMD Zen 3. Precision <= 12 uses
 // one lookup (symbol, slot - cum, freq packed in 32 bits), above two (symbol by slot, freq | cum by
-// symbol). Compiled for AVX2 by function attribute, entered only when the CPU has it; bit-identical to
+// symbol). The chunk checksum (XXH64) absorbs each group as it is written (+5% over a second pass).
+// Compiled for AVX2 by function attribute, entered only when the CPU has it; bit-identical to
 // rans_decode_scalar.cpp on every input.
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -106,7 +107,8 @@ LMP_AVX2 void decode_groups(RansChunkDecoder& d) {
   for (int v = 0; v < 4; ++v) x[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d.x + 8 * v));
   const uint8_t* ptr = d.words + 2 * d.word_pos;
   const uint8_t* const end = d.words + 2 * d.n_words;
-  size_t i = d.done;
+  size_t i = d.done, hashed = d.hashed;
+  Xxh64Stripes hash = d.hash;
   uint8_t* const out = d.out;
   // A group uses at most 32 words; its last load reads 16 bytes at most 24 words in.
   const size_t n = d.n;
@@ -118,10 +120,16 @@ LMP_AVX2 void decode_groups(RansChunkDecoder& d) {
     } else {
       for (int v = 0; v < 4; ++v) step_split(x[v], t, p, mask, ptr, out + i + 8 * v);
     }
+    if (hashed == i) {  // the chunk checksum absorbs the group while it is in L1
+      hash.absorb(out + i);
+      hashed += 32;
+    }
   }
   for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d.x + 8 * v), x[v]);
   d.word_pos = size_t(ptr - d.words) / 2;
   d.done = i;
+  d.hashed = hashed;
+  d.hash = hash;
 }
 
 }  // namespace

@@ -13,7 +13,13 @@ bool rans_kernel_available(RansKernel k) {
     case RansKernel::scalar: return true;
     case RansKernel::avx2:
 #if defined(__x86_64__)
-      return __builtin_cpu_supports("avx2");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#else
+      return false;
+#endif
+    case RansKernel::avx512:
+#if defined(__x86_64__)
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("popcnt");
 #else
       return false;
 #endif
@@ -23,7 +29,9 @@ bool rans_kernel_available(RansKernel k) {
 
 RansKernel rans_resolve_kernel(RansKernel k) {
   if (k != RansKernel::automatic) return k;
-  return rans_kernel_available(RansKernel::avx2) ? RansKernel::avx2 : RansKernel::scalar;
+  for (RansKernel fast : {RansKernel::avx512, RansKernel::avx2})
+    if (rans_kernel_available(fast)) return fast;
+  return RansKernel::scalar;
 }
 
 const char* rans_kernel_name(RansKernel k) {
@@ -31,6 +39,7 @@ const char* rans_kernel_name(RansKernel k) {
     case RansKernel::automatic: return "automatic";
     case RansKernel::scalar: return "scalar";
     case RansKernel::avx2: return "avx2";
+    case RansKernel::avx512: return "avx512";
   }
   return "?";
 }
@@ -101,9 +110,19 @@ bool rans_decode_scalar(RansChunkDecoder& d) {
 
 bool rans_decode_symbols(RansKernel k, RansChunkDecoder& d) {
 #if defined(__x86_64__)
-  if (rans_resolve_kernel(k) == RansKernel::avx2) rans_decode_groups_avx2(d);
+  switch (rans_resolve_kernel(k)) {
+    case RansKernel::avx2: rans_decode_groups_avx2(d); break;
+    case RansKernel::avx512: rans_decode_groups_avx512(d); break;
+    default: break;
+  }
 #endif
   return rans_decode_scalar(d);
+}
+
+void rans_decode_pair(RansKernel k, RansChunkDecoder& a, RansChunkDecoder& b) {
+#if defined(__x86_64__)
+  if (rans_resolve_kernel(k) == RansKernel::avx512) rans_decode_groups_avx512_pair(a, b);
+#endif
 }
 
 }  // namespace lmp

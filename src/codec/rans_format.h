@@ -1,6 +1,7 @@
 // The on-disk layout of a rANS stream (docs/rans.md): constants shared by the encoder and the decoder,
 // and little-endian field access. Changing any constant here changes the format: bump kRansVersion.
 #pragma once
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,15 +28,22 @@ enum ChunkMode : uint8_t {
   kModeStored = 2,    // the symbols verbatim (incompressible chunks)
 };
 
-inline uint16_t load_le16(const uint8_t* p) {
-  return uint16_t(p[0] | (p[1] << 8));
+// memcpy on little-endian hosts (one load, which the compiler also forwards from a recent vector store
+// in one piece), byte assembly elsewhere.
+template <typename T>
+inline T load_le(const uint8_t* p) {
+  T v;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, sizeof v);
+  } else {
+    v = 0;
+    for (size_t i = 0; i < sizeof v; ++i) v |= T(p[i]) << (8 * i);
+  }
+  return v;
 }
-inline uint32_t load_le32(const uint8_t* p) {
-  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
-}
-inline uint64_t load_le64(const uint8_t* p) {
-  return uint64_t(load_le32(p)) | (uint64_t(load_le32(p + 4)) << 32);
-}
+inline uint16_t load_le16(const uint8_t* p) { return load_le<uint16_t>(p); }
+inline uint32_t load_le32(const uint8_t* p) { return load_le<uint32_t>(p); }
+inline uint64_t load_le64(const uint8_t* p) { return load_le<uint64_t>(p); }
 inline void store_le16(uint8_t* p, uint16_t v) {
   p[0] = uint8_t(v);
   p[1] = uint8_t(v >> 8);

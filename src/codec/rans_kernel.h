@@ -1,7 +1,7 @@
 // Decoding kernels of one rANS chunk: the slot -> symbol tables and the loop that turns 32 interleaved
-// states and a run of 16-bit words back into symbols. The scalar kernel is the reference; the AVX2
-// kernel (x86-64, chosen at run time) decodes the same symbols, consumes the same words and leaves the
-// same states for every input, valid or not. Internal to codec/ (tests and bench pick kernels with it).
+// states and a run of 16-bit words back into symbols. The scalar kernel is the reference; the AVX2 and
+// AVX-512 kernels (x86-64, chosen at run time) decode the same symbols, consume the same words and leave
+// the same states for every input, valid or not. Internal to codec/ (tests and bench pick kernels).
 #pragma once
 #include <array>
 #include <cstddef>
@@ -10,12 +10,13 @@
 #include <span>
 #include <string>
 
+#include "codec/rans_checksum.h"
 #include "codec/rans_format.h"
 #include "codec/rans_table.h"
 
 namespace lmp {
 
-enum class RansKernel { automatic, scalar, avx2 };
+enum class RansKernel { automatic, scalar, avx2, avx512 };
 
 bool rans_kernel_available(RansKernel k);  // automatic and scalar always are
 RansKernel rans_resolve_kernel(RansKernel k);  // automatic -> the fastest available
@@ -39,18 +40,27 @@ struct RansChunkDecoder {
   size_t n_words = 0, word_pos = 0;
   uint8_t* out = nullptr;
   size_t n = 0;       // symbols of the chunk
-  size_t done = 0;  // symbols decoded so far
+  size_t done = 0;    // symbols decoded so far
+  Xxh64Stripes hash;  // the checksum state of out[0, hashed): kernels may hash the groups they write
+  size_t hashed = 0;  // a multiple of 32, <= done
 };
 
 // Decodes out[done, n). Returns true, or false when the renormalization after symbol `done` needed a
 // word past n_words (the stream is truncated or corrupt; the outputs are then unspecified).
 bool rans_decode_symbols(RansKernel k, RansChunkDecoder& d);
 
-// Kernels behind the dispatch. Both decode whole groups of 32 symbols while a group's words are
+// Advances two chunks together where the kernel gains from it (AVX-512: their independent lookups
+// overlap); the chunks are then finished one by one with rans_decode_symbols. The result is the same
+// as decoding each alone.
+void rans_decode_pair(RansKernel k, RansChunkDecoder& a, RansChunkDecoder& b);
+
+// Kernels behind the dispatch. Each decodes whole groups of 32 symbols while a group's words are
 // certainly there, branch-free; the scalar one then finishes with a checked loop.
 bool rans_decode_scalar(RansChunkDecoder& d);
 #if defined(__x86_64__)
 void rans_decode_groups_avx2(RansChunkDecoder& d);
+void rans_decode_groups_avx512(RansChunkDecoder& d);
+void rans_decode_groups_avx512_pair(RansChunkDecoder& a, RansChunkDecoder& b);
 #endif
 
 // Decodes a whole stream with the given kernel (rans_decode uses automatic).

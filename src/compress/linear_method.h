@@ -43,7 +43,7 @@ struct MethodSpec {
   uint64_t seed = 0;
   // EntQuant: rate weight λ of ‖W − Ŵ‖₁/‖W‖₁ + λ·4·mean|Q| (0 = absmax FP8), and how θ is found.
   double lambda = 14.5;
-  std::string optimizer = "row-search";  // row-search (exact per-row 1-D search) | lbfgs (the paper's)
+  std::string optimizer = "lbfgs";  // lbfgs (the paper's; lower perplexity, BENCHMARKS.md) | row-search (exact per-row 1-D search)
   std::vector<std::string> absmax_linears;  // super-weight layers quantized with plain absmax FP8
 };
 

@@ -23,6 +23,7 @@ namespace lmp {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
+constexpr RansKernel kAllKernels[] = {RansKernel::scalar, RansKernel::avx2, RansKernel::avx512};
 
 Bytes uniform_bytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -84,7 +85,7 @@ Bytes round_trip(const Bytes& data, RansOptions opts = {}) {
   EXPECT_EQ(info.chunk_symbols, opts.chunk_symbols);
   EXPECT_EQ(info.chunks, (data.size() + opts.chunk_symbols - 1) / opts.chunk_symbols);
   EXPECT_EQ(rans_decode(stream, "test"), data);
-  for (RansKernel k : {RansKernel::scalar, RansKernel::avx2}) {
+  for (RansKernel k : kAllKernels) {
     if (!rans_kernel_available(k)) continue;
     Bytes out(data.size(), 0xa5);
     rans_decode_with(k, stream, out, "test");
@@ -269,6 +270,30 @@ TEST(Rans, PrecisionsRoundTrip) {
   EXPECT_THROW(rans_encode(d, bad), Error);
 }
 
+TEST(Rans, MixedChunkModesAndPrecisions) {
+  // Chunks: rANS at 14 bits (many rare symbols), constant, rANS at 12 bits, stored, rANS at 12, a
+  // partial rANS chunk; decoded in pairs by the AVX-512 kernel where both are alike.
+  const size_t c = 50000;
+  Bytes d = geometric_codes(c, 0.2, 31);
+  for (int k = 0; k < 300; ++k) d[size_t(k) * 157] = uint8_t(40 + k % 200);
+  d.resize(2 * c, 0x33);
+  const Bytes fp8 = fp8_gaussian_codes(c, 32), u = uniform_bytes(c, 33), g = geometric_codes(c + c / 3, 0.5, 34);
+  d.insert(d.end(), fp8.begin(), fp8.end());
+  d.insert(d.end(), u.begin(), u.end());
+  d.insert(d.end(), g.begin(), g.end());
+  RansOptions o;
+  o.chunk_symbols = c;
+  const Bytes stream = round_trip(d, o);
+  const auto v = chunks_of(stream);
+  ASSERT_EQ(v.size(), 6u);
+  const uint8_t modes[6] = {rans::kModeRans, rans::kModeConstant, rans::kModeRans,
+                            rans::kModeStored, rans::kModeRans, rans::kModeRans};
+  for (size_t k = 0; k < 6; ++k) EXPECT_EQ(v[k].mode, modes[k]) << k;
+  EXPECT_EQ(stream[v[0].offset + rans::kBodyFixedBytes], 14);
+  EXPECT_EQ(stream[v[2].offset + rans::kBodyFixedBytes], 12);
+  EXPECT_EQ(stream[v[4].offset + rans::kBodyFixedBytes], 12);
+}
+
 TEST(Rans, LengthsAroundChunkBoundaries) {
   RansOptions o;
   o.chunk_symbols = 1000;
@@ -379,21 +404,31 @@ TEST(Rans, BytesIndependentOfThreadsAndKernels) {
 }
 
 TEST(Rans, KernelsAgreeOnCorruptStreams) {
-  if (!rans_kernel_available(RansKernel::avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
-  const Bytes d = fp8_gaussian_codes(20000, 9);
-  RansOptions o;
-  o.chunk_symbols = 5000;
-  const Bytes stream = rans_encode(d, o);
-  std::mt19937_64 rng(5);
-  for (int i = 0; i < 400; ++i) {
-    Bytes s = stream;
-    for (int k = 0; k < 1 + int(rng() % 3); ++k) s[rans::kHeaderBytes + rng() % (s.size() - rans::kHeaderBytes)] ^= uint8_t(1 + rng() % 255);
-    Bytes a(d.size()), b(d.size());
-    const std::string ea = error_of([&] { rans_decode_with(RansKernel::scalar, s, a, "t"); });
-    const std::string eb = error_of([&] { rans_decode_with(RansKernel::avx2, s, b, "t"); });
-    EXPECT_EQ(ea, eb);
-    if (ea.empty()) {
-      EXPECT_EQ(a, b);
+  std::vector<RansKernel> simd;
+  for (RansKernel k : {RansKernel::avx2, RansKernel::avx512})
+    if (rans_kernel_available(k)) simd.push_back(k);
+  if (simd.empty()) GTEST_SKIP() << "no SIMD kernel on this CPU";
+  for (int p : {12, 14}) {
+    const Bytes d = fp8_gaussian_codes(20000, 9);
+    RansOptions o;
+    o.chunk_symbols = 5000;
+    o.precision_bits = p;
+    const Bytes stream = rans_encode(d, o);
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 300; ++i) {
+      Bytes s = stream;
+      for (int k = 0; k < 1 + int(rng() % 3); ++k)
+        s[rans::kHeaderBytes + rng() % (s.size() - rans::kHeaderBytes)] ^= uint8_t(1 + rng() % 255);
+      Bytes a(d.size());
+      const std::string ea = error_of([&] { rans_decode_with(RansKernel::scalar, s, a, "t"); });
+      for (RansKernel k : simd) {
+        Bytes b(d.size());
+        const std::string eb = error_of([&] { rans_decode_with(k, s, b, "t"); });
+        EXPECT_EQ(ea, eb) << rans_kernel_name(k);
+        if (ea.empty()) {
+          EXPECT_EQ(a, b) << rans_kernel_name(k);
+        }
+      }
     }
   }
 }

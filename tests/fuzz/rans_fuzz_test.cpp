@@ -30,7 +30,7 @@ void decode_all(const std::string& bytes, const std::vector<uint8_t>& orig) {
   if (info.symbols > (uint64_t(1) << 26)) return;  // a valid header of constant chunks may declare a lot
   const std::vector<uint8_t> out = rans_decode(s, "fuzz");
   EXPECT_EQ(out, orig) << "a corrupt stream decoded to other symbols";
-  for (RansKernel k : {RansKernel::scalar, RansKernel::avx2}) {
+  for (RansKernel k : {RansKernel::scalar, RansKernel::avx2, RansKernel::avx512}) {
     if (!rans_kernel_available(k)) continue;
     std::vector<uint8_t> o(info.symbols);
     rans_decode_with(k, s, o, "fuzz");
