@@ -7,7 +7,8 @@
 // nvCOMP setup): each chunk carries its own quantized frequency table (a static model), its interleaved
 // rANS states (32, 16-bit renormalization) and a checksum of the decoded symbols, so chunks decode in
 // parallel and a corrupt byte is reported with the chunk it is in. The byte layout: docs/rans.md.
-// The encoded bytes depend only on the symbols and the options, never on the CPU, threads or flags.
+// The encoded bytes depend only on the symbols and the options, never on the CPU, threads or flags;
+// decoding picks a scalar, AVX2 or AVX-512 kernel at run time, all with the same result.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -240,7 +240,7 @@ TEST(LmpExport, EntQuantFp8RoundTripIsBitExact) {
   EXPECT_EQ(rec.at("codes"), "fp8_e4m3");
   EXPECT_EQ(rec.at("method"), "entquant");
   EXPECT_EQ(rec.at("lambda"), 14.5);
-  EXPECT_EQ(rec.at("optimizer"), "row-search");
+  EXPECT_EQ(rec.at("optimizer"), "lbfgs");
   EXPECT_EQ(rec.at("fallback"), false);
   EXPECT_EQ(st.find("model.layers.3.mlp.gate_proj.weight.scales")->shape, (Shape{704}));
 }
