@@ -25,25 +25,13 @@
 #include <nlohmann/json.hpp>
 
 #include "codec/rans.h"
+#include "core/fp8.h"
 #include "codec/rans_format.h"
 #include "codec/rans_kernel.h"
 
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-// FP8 E4M3 (OCP: bias 7, max 448, subnormal step 2^-9, 0x7F/0xFF NaN) by round to nearest even.
-uint8_t e4m3(float x) {
-  const uint8_t sign = std::signbit(x) ? 0x80 : 0;
-  const float a = std::min(std::fabs(x), 448.f);
-  if (a < 0x1p-6f) return sign | uint8_t(std::nearbyint(a * 512.f));  // subnormal (8 -> 0x08, the min normal)
-  int e;
-  const float f = std::frexp(a, &e) * 2;  // a = f * 2^(e-1), f in [1, 2)
-  int m = int(std::nearbyint((f - 1) * 8));
-  --e;
-  if (m == 8) ++e, m = 0;
-  return sign | uint8_t(std::min((e + 7) << 3 | m, 0x7e));
-}
 
 // Rows of `cols` weights, each scaled so that its absmax maps to 448 * k, then E4M3 codes.
 void fp8_rows(const float* w, size_t rows, size_t cols, float k, Bytes& out) {
@@ -52,7 +40,7 @@ void fp8_rows(const float* w, size_t rows, size_t cols, float k, Bytes& out) {
     float amax = 0;
     for (size_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(row[c]));
     const float s = amax > 0 ? 448.f * k / amax : 0.f;
-    for (size_t c = 0; c < cols; ++c) out.push_back(e4m3(row[c] * s));
+    for (size_t c = 0; c < cols; ++c) out.push_back(lmp::fp8_e4m3_encode(row[c] * s));
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "codec/rans.h"
+#include "core/fp8.h"
 #include "codec/rans_checksum.h"
 #include "codec/rans_format.h"
 #include "codec/rans_kernel.h"
@@ -41,19 +42,6 @@ Bytes geometric_codes(size_t n, double r, uint64_t seed) {
   return v;
 }
 
-// FP8 E4M3 (OCP: bias 7, max 448, subnormal step 2^-9) by round to nearest even, of |x| <= 448.
-uint8_t e4m3(float x) {
-  const uint8_t sign = std::signbit(x) ? 0x80 : 0;
-  const float a = std::min(std::fabs(x), 448.f);
-  if (a < 0x1p-6f) return sign | uint8_t(std::nearbyint(a * 512.f));
-  int e;
-  const float f = std::frexp(a, &e) * 2;  // a = f * 2^(e-1), f in [1, 2)
-  int m = int(std::nearbyint((f - 1) * 8));
-  --e;
-  if (m == 8) ++e, m = 0;
-  return sign | uint8_t(std::min((e + 7) << 3 | m, 0x7e));
-}
-
 // Gaussian weights, per-row absmax scaled onto the E4M3 range: ~6.5 bits/symbol.
 Bytes fp8_gaussian_codes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -63,7 +51,7 @@ Bytes fp8_gaussian_codes(size_t n, uint64_t seed) {
   for (size_t at = 0; at < n; at += row.size()) {
     float amax = 0;
     for (auto& w : row) amax = std::max(amax, std::fabs(w = g(rng)));
-    for (size_t k = 0; k < row.size() && at + k < n; ++k) v[at + k] = e4m3(row[k] * 448.f / amax);
+    for (size_t k = 0; k < row.size() && at + k < n; ++k) v[at + k] = fp8_e4m3_encode(row[k] * 448.f / amax);
   }
   return v;
 }

@@ -208,13 +208,8 @@ TEST(FuzzLmp, CorruptedConfigFailsCleanly) {
   const std::string dir = test::temp_dir("fuzz-lmp-config");
   write_lmp(dir);
   const std::string orig = test::read_file(dir + "/config.json");
-  test::Corruptor c(5);
-  test::Outcomes out;
-  test::FileImage file(dir + "/config.json");
-  for (int i = 0; i < test::fuzz_iterations(300); ++i) {
-    file.set(c.corrupt(orig, orig.size()));
-    out.run(i, [&] { open_and_load_all(dir); });
-  }
+  const test::Outcomes out =
+      test::fuzz_config_json(dir, orig, 5, test::fuzz_iterations(300), [&] { open_and_load_all(dir); });
   EXPECT_GT(out.errors, 0);
   EXPECT_GT(out.ok, 0);
 }

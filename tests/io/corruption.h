@@ -135,4 +135,18 @@ struct Outcomes {
   }
 };
 
+// Writes `iterations` corruptions of `orig` (a config.json's text) to DIR/config.json and runs `open` on
+// each: the fuzz loop every checkpoint format's config shares.
+inline Outcomes fuzz_config_json(const std::string& dir, const std::string& orig, uint64_t seed, int iterations,
+                                 const std::function<void()>& open) {
+  Corruptor c(seed);
+  Outcomes out;
+  FileImage file(dir + "/config.json");
+  for (int i = 0; i < iterations; ++i) {
+    file.set(c.corrupt(orig, orig.size()));
+    out.run(i, open);
+  }
+  return out;
+}
+
 }  // namespace lmp::test
