@@ -189,10 +189,11 @@ Export make_export(const CompressArgs& a, const Checkpoint& ck, const Recipe& r)
 }
 
 bool uses_entquant(const Recipe& recipe) {
-  Recipe r = recipe;
-  bool any = false;
-  for_each_stage(r, [&](MethodSpec& s) { any = any || s.method == "entquant"; });
-  return any;
+  const auto has = [](const std::vector<MethodSpec>& stages) {
+    return std::any_of(stages.begin(), stages.end(), [](const MethodSpec& s) { return s.method == "entquant"; });
+  };
+  return has(recipe.stages) || std::any_of(recipe.overrides.begin(), recipe.overrides.end(),
+                                           [&](const RecipeOverride& o) { return has(o.stages); });
 }
 
 // EntQuant's fallback (compress/super_weights.h): down_proj layers with super weights get plain absmax.
@@ -372,15 +373,16 @@ Runner add_compress_command(CLI::App& app) {
       cmd->add_flag("--double-quant", a->spec.double_quant, "NF4: quantize the absmax scales too"),
       cmd->add_option("--lambda", a->spec.lambda, "EntQuant: rate weight λ of |W - W^|/|W| + λ·4·mean|Q| (paper "
                       "presets 3.9 / 14.5 / 58 ≈ 4 / 3 / 2 bits per weight; 0 = absmax FP8)")->capture_default_str(),
-      cmd->add_option("--optimizer", a->spec.optimizer, "EntQuant: row-search (exact per-row search of the true "
-                      "objective) | lbfgs (the paper's L-BFGS through a straight-through estimator)")
+      cmd->add_option("--optimizer", a->spec.optimizer, "EntQuant: lbfgs (the paper's L-BFGS through a "
+                      "straight-through estimator) | row-search (exact per-row search of the true objective: lower "
+                      "objective, higher perplexity on lm-s, docs/entquant.md)")
           ->capture_default_str(),
   };
   a->target_opt = cmd->add_option("--target-bpw", a->target_bpw, "EntQuant, --format lmp: search λ until the "
                                   "compressed linears measure B ± 0.02 bits per weight on disk");
   cmd->add_option("--super-weight-threshold", a->super_threshold, "EntQuant: down_proj layers whose input and output "
                   "activation spikes on a fixed prompt both exceed this use absmax FP8 (inf = never)")
-      ->capture_default_str();
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--sequential", a->sequential,
                   "linear: sub-layer by sub-layer ({q,k,v} > o > {gate,up} > down); block: all linears from one "
                   "forward (default: block when the first stage prunes, else linear; replaces a recipe's)");
