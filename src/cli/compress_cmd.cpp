@@ -198,6 +198,8 @@ bool uses_entquant(const Recipe& recipe) {
 
 // EntQuant's fallback (compress/super_weights.h): down_proj layers with super weights get plain absmax.
 std::vector<SuperWeightLayer> super_weight_fallback(const CompressArgs& a, const Model& model, Recipe& r) {
+  LMP_CHECK(a.super_threshold >= 0, "compress: --super-weight-threshold must be >= 0 (inf = never), found ",
+            a.super_threshold);
   if (!uses_entquant(r) || !std::isfinite(a.super_threshold)) return {};
   LMP_CHECK(model.has_tokenizer(), "compress: entquant detects super weights with a forward of \"",
             kSuperWeightPrompt, "\", but ", a.model, " has no tokenizer: give --tokenizer, or "
@@ -382,7 +384,7 @@ Runner add_compress_command(CLI::App& app) {
                                   "compressed linears measure B ± 0.02 bits per weight on disk");
   cmd->add_option("--super-weight-threshold", a->super_threshold, "EntQuant: down_proj layers whose input and output "
                   "activation spikes on a fixed prompt both exceed this use absmax FP8 (inf = never)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str();
   cmd->add_option("--sequential", a->sequential,
                   "linear: sub-layer by sub-layer ({q,k,v} > o > {gate,up} > down); block: all linears from one "
                   "forward (default: block when the first stage prunes, else linear; replaces a recipe's)");
