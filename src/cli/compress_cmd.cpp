@@ -379,6 +379,9 @@ Runner add_compress_command(CLI::App& app) {
                       "straight-through estimator) | row-search (exact per-row search of the true objective: lower "
                       "objective, higher perplexity on lm-s, docs/entquant.md)")
           ->capture_default_str(),
+      cmd->add_option("--scale-dtype", a->spec.scale_dtype, "EntQuant: bf16 (each row's scale rounded to bf16 "
+                      "before its codes are chosen: 16 bits per row on disk) | f32")
+          ->capture_default_str(),
   };
   a->target_opt = cmd->add_option("--target-bpw", a->target_bpw, "EntQuant, --format lmp: search λ until the "
                                   "compressed linears measure B ± 0.02 bits per weight on disk");

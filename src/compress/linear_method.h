@@ -45,6 +45,7 @@ struct MethodSpec {
   double lambda = 14.5;
   std::string optimizer = "lbfgs";  // lbfgs (the paper's; lower perplexity, BENCHMARKS.md) | row-search (exact per-row 1-D search)
   std::vector<std::string> absmax_linears;  // super-weight layers quantized with plain absmax FP8
+  std::string scale_dtype = "bf16";  // EntQuant: bf16 (scales rounded to bf16, half the bytes) | f32
 };
 
 class LinearMethod {

@@ -86,6 +86,7 @@ nlohmann::json stage_json(const MethodSpec& s) {
     else if (f == "double_quant") j[f] = s.double_quant;
     else if (f == "lambda") j[f] = s.lambda;
     else if (f == "optimizer") j[f] = s.optimizer;
+    else if (f == "scale_dtype") j[f] = s.scale_dtype;
     else if (f == "sparsity" && s.sparsity != 0.0) j[f] = s.sparsity;
     else if (f == "nm" && (s.nm_n != 0 || s.nm_m != 0)) j[f] = std::to_string(s.nm_n) + ":" + std::to_string(s.nm_m);
   }

@@ -35,7 +35,7 @@ struct Where {
 const std::vector<std::string>& all_fields() {
   static const std::vector<std::string> f = {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
                                              "block_size", "sparsity", "nm", "double_quant", "lambda",
-                                             "optimizer"};
+                                             "optimizer", "scale_dtype"};
   return f;
 }
 
@@ -115,6 +115,10 @@ void read_field(const Where& w, const std::string& key, const json& v, MethodSpe
     if (!v.is_string() || (v.get<std::string>() != "row-search" && v.get<std::string>() != "lbfgs"))
       w.fail(v.dump(), " is not an optimizer (row-search or lbfgs)");
     s.optimizer = v.get<std::string>();
+  } else if (key == "scale_dtype") {
+    if (!v.is_string() || (v.get<std::string>() != "bf16" && v.get<std::string>() != "f32"))
+      w.fail(v.dump(), " is not a scale dtype (bf16 or f32)");
+    s.scale_dtype = v.get<std::string>();
   } else {
     w.fail("unknown field (fields: ", join(all_fields()), ")");
   }

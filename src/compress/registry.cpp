@@ -23,7 +23,7 @@ const std::map<std::string, Entry>& entries() {
       {"nf4", {make_nf4_method, {"bits", "double_quant"}}},
       {"gptq", {make_gptq_method, {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
                                      "block_size"}}},
-      {"entquant", {make_entquant_method, {"lambda", "optimizer"}}},
+      {"entquant", {make_entquant_method, {"lambda", "optimizer", "scale_dtype"}}},
       {"magnitude", {make_magnitude_method, {"sparsity", "nm"}}},
       {"wanda", {make_wanda_method, {"sparsity", "nm"}}},
       {"sparsegpt", {make_sparsegpt_method, {"sparsity", "nm", "damp", "block_size"}}},

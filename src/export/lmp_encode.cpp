@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "compress/quant/quant_grid.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "io/lmp_dequant.h"
 #include "io/lmp_record.h"
@@ -34,6 +35,19 @@ Tensor f32_copy(const std::string& what, const Tensor& t, const Shape& shape) {
 
 Tensor f32_of(const std::vector<float>& v) { return Tensor::from_f32({int64_t(v.size())}, v); }
 
+// `t` (F32) as BF16 when every value is one exactly (EntQuant's default scales), else unchanged: the
+// smallest dtype that keeps the values.
+Tensor narrowest_exact(Tensor t) {
+  std::vector<uint32_t> bits(size_t(t.numel()));
+  std::memcpy(bits.data(), t.data(), t.nbytes());
+  for (uint32_t b : bits)
+    if ((b & 0xffffu) != 0) return t;  // not a bf16 (the upper half of an f32)
+  Tensor b = Tensor::zeros(DType::BF16, t.shape());
+  uint16_t* dst = static_cast<uint16_t*>(b.mutable_data());
+  for (size_t i = 0; i < bits.size(); ++i) dst[i] = uint16_t(bits[i] >> 16);
+  return b;
+}
+
 Parts fp8_parts(const std::string& what, const CompressedLinear& c) {
   const Fp8Grid& g = *c.fp8;
   Parts p;
@@ -42,7 +56,7 @@ Parts fp8_parts(const std::string& what, const CompressedLinear& c) {
   p.rec.optimizer = g.optimizer;
   p.rec.fallback = g.fallback;
   p.codes = &g.codes;
-  p.params["scales"] = f32_copy(what + ": scales", g.scales, {c.weight.dim(0)});
+  p.params["scales"] = narrowest_exact(f32_copy(what + ": scales", g.scales, {c.weight.dim(0)}));
   return p;
 }
 
@@ -58,7 +72,7 @@ Parts int_parts(const std::string& what, const CompressedLinear& c) {
   LMP_CHECK(g.bits >= 1 && g.bits <= 8, what, ": ", g.bits, "-bit grid, expected 1 to 8 bits");
   const Shape groups{out, p.rec.n_groups()};
   p.codes = &g.codes;
-  p.params["scales"] = f32_copy(what + ": scales", g.scales, groups);
+  p.params["scales"] = narrowest_exact(f32_copy(what + ": scales", g.scales, groups));
   p.params["zeros"] = f32_copy(what + ": zeros", g.zeros, groups);
   LMP_CHECK(g.g_idx.empty() || int64_t(g.g_idx.size()) == in, what, ": g_idx has ", g.g_idx.size(),
             " entries, expected ", in);
@@ -106,9 +120,12 @@ void check_reproduces(const std::string& what, const Parts& p, const uint8_t* co
   const int64_t bad = lmp_first_bad_code(p.rec, codes);
   LMP_CHECK(bad < 0, what, ": code ", int(codes[bad < 0 ? 0 : bad]), " at element ", bad, " is not a valid ",
             lmp_codes_name(p.rec.codes), " code", p.rec.codes == LmpCodes::Fp8E4m3 ? " (NaN)" : "");
+  std::map<std::string, Tensor> f32;  // the float parameters as the reader will see them
+  for (const auto& [k, t] : p.params)
+    if (dtype_is_float(t.dtype())) f32[k] = t.to_f32();
   auto param = [&](const char* k) -> const float* {
-    const auto it = p.params.find(k);
-    return it == p.params.end() ? nullptr : it->second.f32();
+    const auto it = f32.find(k);
+    return it == f32.end() ? nullptr : it->second.f32();
   };
   const auto g_idx = p.params.find("g_idx");
   LmpGrid g{codes, param("scales"), param("zeros"),

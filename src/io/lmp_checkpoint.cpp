@@ -10,11 +10,13 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <vector>
 
 #include "codec/rans.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "io/lmp_dequant.h"
 #include "io/lmp_record.h"
@@ -100,10 +102,11 @@ std::vector<uint8_t> LmpLinear::decode_codes() const {
        " (", rec_.bits, "-bit ", lmp_codes_name(rec_.codes), " codes)");
 }
 
-// The F32 values of a part, copied (the mapping gives no alignment guarantee), every one finite.
+// The values of an F32 or BF16 part as f32 (copied: the mapping gives no alignment guarantee), every one
+// finite.
 std::vector<float> LmpLinear::floats(const TensorEntry& e) const {
-  std::vector<float> v(size_t(e.info.nbytes / 4));
-  if (!v.empty()) std::memcpy(v.data(), e.data, v.size() * 4);
+  std::vector<float> v(size_t(shape_numel(e.info.shape)));
+  if (!v.empty()) convert_to_f32(e.info.dtype, e.data, v.data(), v.size());
   for (size_t i = 0; i < v.size(); ++i)
     LMP_CHECK(std::isfinite(v[i]), where(dir_, e.info.name), ": element ", i, " is ", v[i], ", expected a finite value");
   return v;
@@ -154,8 +157,11 @@ TensorEntry take_part(const LoadedCheckpoint& c, const std::string& dir, const s
   return it->second;
 }
 
-void expect(const std::string& dir, const TensorEntry& e, DType dtype, const Shape& shape, const std::string& why) {
-  LMP_CHECK(e.info.dtype == dtype, where(dir, e.info.name), ": expected dtype ", dtype_name(dtype), ", found ",
+// `e` is of `dtype` (or of `alt`, when given) and `shape`.
+void expect(const std::string& dir, const TensorEntry& e, DType dtype, const Shape& shape, const std::string& why,
+            std::optional<DType> alt = std::nullopt) {
+  LMP_CHECK(e.info.dtype == dtype || e.info.dtype == alt, where(dir, e.info.name), ": expected dtype ",
+            dtype_name(dtype), alt ? std::string(" or ").append(dtype_name(*alt)) : std::string(), ", found ",
             dtype_name(e.info.dtype));
   LMP_CHECK(e.info.shape == shape, where(dir, e.info.name), ": expected shape ", shape_str(shape), " (", why,
             "), found ", shape_str(e.info.shape));
@@ -181,7 +187,7 @@ Parts find_parts(const LoadedCheckpoint& c, const std::string& dir, const std::s
   expect(dir, p.codes, DType::U8, {int64_t(r.stream_bytes)}, "stream_bytes of the record");
   const Shape scales = r.codes == LmpCodes::Fp8E4m3 ? Shape{r.out} : is_int ? Shape{r.out, r.n_groups()}
                                                                             : Shape{r.n_blocks()};
-  expect(dir, p.scales, DType::F32, scales, scales_why(r));
+  expect(dir, p.scales, DType::F32, scales, scales_why(r), DType::BF16);
   if (is_int) expect(dir, p.zeros, DType::F32, scales, scales_why(r));
   if (p.g_idx.data) expect(dir, p.g_idx, DType::I32, {r.in}, "the group of each input column");
   if (is_nf4) expect(dir, p.codebook, DType::F32, {int64_t(1) << r.bits}, std::to_string(r.bits) + "-bit codes");

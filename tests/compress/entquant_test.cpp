@@ -113,7 +113,10 @@ TEST(Entquant, FactoryValidatesLambdaAndOptimizer) {
   EXPECT_EQ(test::error_of([] { make_method(entquant_spec(3.9, "adam")); }),
             "entquant: --optimizer must be row-search or lbfgs, found 'adam'");
   EXPECT_EQ(test::error_of([] { make_method(entquant_spec(0, "row-search")); }), "(no error)");
-  EXPECT_EQ(method_fields("entquant"), (std::vector<std::string>{"lambda", "optimizer"}));
+  EXPECT_EQ(method_fields("entquant"), (std::vector<std::string>{"lambda", "optimizer", "scale_dtype"}));
+  MethodSpec f16 = entquant_spec(3.9, "lbfgs");
+  f16.scale_dtype = "f16";
+  EXPECT_EQ(test::error_of([&] { make_method(f16); }), "entquant: --scale-dtype must be bf16 or f32, found 'f16'");
   const auto m = make_method(entquant_spec(14.5, "lbfgs"));
   EXPECT_EQ(m->name(), "entquant");
   EXPECT_EQ(m->needs(), uint32_t(kStatNone));
@@ -136,7 +139,9 @@ TEST(Entquant, RejectsNonFiniteWeightsNamingTheTensor) {
 TEST(Entquant, LambdaZeroIsPlainAbsmaxFp8ForBothOptimizers) {
   const Tensor w = laplace_weight(16, 96, 2);
   for (const char* opt : {"row-search", "lbfgs"}) {
-    const CompressedLinear c = run(entquant_spec(0, opt), w);
+    MethodSpec spec = entquant_spec(0, opt);
+    spec.scale_dtype = "f32";  // the reference's absmax scales, unrounded
+    const CompressedLinear c = run(spec, w);
     expect_valid_fp8(w, c);
     EXPECT_EQ(c.fp8->optimizer, "absmax");
     EXPECT_EQ(c.fp8->lambda, 0.0);
@@ -165,7 +170,7 @@ TEST(Entquant, SuperWeightLinearsFallBackToAbsmax) {
   s.absmax_linears = {"model.layers.1.mlp.down_proj.weight"};
   const CompressedLinear fb = run(s, w, "model.layers.1.mlp.down_proj.weight");
   const CompressedLinear plain = run(s, w, "model.layers.1.mlp.up_proj.weight");
-  const CompressedLinear absmax = fp8_absmax_quantize(w);
+  const CompressedLinear absmax = fp8_absmax_quantize(w, Fp8ScaleType::Bf16);
   EXPECT_TRUE(fb.fp8->fallback);
   EXPECT_EQ(fb.fp8->optimizer, "absmax");
   EXPECT_EQ(std::memcmp(fb.fp8->codes.data(), absmax.fp8->codes.data(), 8 * 64), 0);
@@ -187,6 +192,23 @@ TEST(Entquant, CodesHaveNoNanOrNegativeZeroAndWeightIsCodeTimesScale) {
       EXPECT_EQ(c.fp8->scales.f32()[5], 1.0f);
       EXPECT_EQ(codes_of(c)[3], 0x00);
     }
+}
+
+TEST(Entquant, DefaultScalesAreBf16RoundingsOfTheF32Ones) {
+  const Tensor w = laplace_weight(40, 96, 11);
+  for (double lambda : {0.0, 14.5}) {
+    MethodSpec s32 = entquant_spec(lambda, "lbfgs");
+    s32.scale_dtype = "f32";
+    const CompressedLinear b = run(entquant_spec(lambda, "lbfgs"), w), f = run(s32, w);
+    expect_valid_fp8(w, b);  // the codes are chosen against the rounded scales
+    int not_bf16 = 0;
+    for (int64_t r = 0; r < 40; ++r) {
+      const float sb = b.fp8->scales.f32()[r], sf = f.fp8->scales.f32()[r];
+      EXPECT_EQ(sb, bf16_to_f32(f32_to_bf16(sf))) << "λ " << lambda << " row " << r;
+      not_bf16 += sf != sb;
+    }
+    EXPECT_GT(not_bf16, 30) << "f32 scales are kept as found (λ " << lambda << ")";
+  }
 }
 
 TEST(Entquant, LargerLambdaGivesLowerEntropyAndHigherError) {

@@ -170,6 +170,8 @@ TEST(LmpExport, RtnW3RoundTripIsBitExactAndSmallerThanThreeBits) {
   expect_sizes(out, s);
   EXPECT_EQ(s.linear_bytes, encoded);  // what encode_lmp_linear measures is what the file holds
   EXPECT_LT(s.bpw_linears(), 3.2) << "entropy coding w3 codes + f32 scales and zeros";
+  EXPECT_EQ(read_safetensors(out + "/model.safetensors").find("model.layers.0.mlp.up_proj.weight.scales")->dtype,
+            DType::F32) << "RTN scales are not bf16 values: kept in f32";
   EXPECT_GT(s.bpw_linears(), 2.0);
   uint64_t linear_weights = 0, total = 0;
   for (const auto& [name, t] : w) linear_weights += uint64_t(t.numel());
@@ -243,6 +245,16 @@ TEST(LmpExport, EntQuantFp8RoundTripIsBitExact) {
   EXPECT_EQ(rec.at("optimizer"), "lbfgs");
   EXPECT_EQ(rec.at("fallback"), false);
   EXPECT_EQ(st.find("model.layers.3.mlp.gate_proj.weight.scales")->shape, (Shape{704}));
+  EXPECT_EQ(st.find("model.layers.3.mlp.gate_proj.weight.scales")->dtype, DType::BF16)
+      << "--scale-dtype bf16 (the default) rounds the scales to bf16, so the writer keeps 16 bits per row";
+  po.spec.scale_dtype = "f32";
+  const std::string out32 = test::temp_dir("lmp-entquant-f32") + "/model";
+  Weights w32;
+  const LmpSizes s32 = compress_to_lmp(out32, po, 1, 1, w32, encoded);
+  expect_round_trip(out32, Checkpoint::open(test::shared_path("models/lm-s")), w32);
+  EXPECT_EQ(read_safetensors(out32 + "/model.safetensors").find("model.layers.3.mlp.gate_proj.weight.scales")->dtype,
+            DType::F32);
+  EXPECT_LT(s.linear_bytes + 2 * 2432 - 300, s32.linear_bytes) << "2 bytes saved per row of the block (2432 rows)";
 }
 
 TEST(LmpExport, MixedRepresentationsAndHeadRoundTrip) {
@@ -459,6 +471,18 @@ TEST(LmpCheckpoint, MissingOrMisshapenPartsAreNamed) {
   rewrite(d5, [](Tensors&, Meta& m) { m.erase("lmp:" + kQ); });
   EXPECT_EQ(open_error(d5).rfind("checkpoint " + d5 + ": model.safetensors: " + kQ + ".", 0), 0u) << open_error(d5);
   EXPECT_NE(open_error(d5).find(": no record lmp:" + kQ + " in __metadata__"), std::string::npos) << open_error(d5);
+}
+
+TEST(LmpCheckpoint, ScalesMayBeBf16ButNoOtherNarrowType) {
+  LMP_REQUIRE_SHARED();
+  const std::string dir = small_lmp("lmp-bf16-scales");
+  // fp8_linear's scales are powers of two, so the writer narrowed them to BF16; they read back exactly.
+  EXPECT_EQ(read_safetensors(dir + "/model.safetensors").find(kQ + ".scales")->dtype, DType::BF16);
+  const Checkpoint in = Checkpoint::open(test::shared_path("models/tiny-mistral"));
+  EXPECT_TRUE(same_bytes(Checkpoint::open(dir).load_f32(kQ), fp8_linear(in.load_f32(kQ)).weight));
+  rewrite(dir, [](Tensors& t, Meta&) { tensor(t, kQ + ".scales") = Tensor::zeros(DType::F16, {64}); });
+  EXPECT_EQ(open_error(dir), "checkpoint " + dir + ": model.safetensors: " + kQ +
+                                 ".scales: expected dtype F32 or BF16, found F16");
 }
 
 TEST(LmpCheckpoint, CorruptStreamNamesFileTensorAndChunk) {

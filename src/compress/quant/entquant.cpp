@@ -2,7 +2,9 @@
 // paper's L-BFGS (SymmetricEntropyOptimizer) or by an exact per-row search (entquant_row_search.h), then
 // FP8 E4M3 codes with −0 stored as +0 (the reference's resolve_signed_zeros). λ = 0 and the linears named
 // in MethodSpec::absmax_linears (super-weight layers, the reference's fallback layers) use absmax FP8.
-// Deviation: f32 scales and f64 optimizer state (the reference: the weight's dtype and f32).
+// Scales are rounded to bf16 before the codes are chosen (--scale-dtype bf16, the default: the reference
+// keeps them in the weight's dtype, bf16 for these models) or kept in f32. Deviation: the optimizer runs
+// in f64 on the f32 weight (the reference: f32 on the weight's dtype).
 #include "compress/quant/entquant.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include "compress/quant/entquant_row_search.h"
 #include "compress/quant/quant_methods.h"
 #include "compress/quant/spec_check.h"
+#include "core/dtype.h"
 #include "core/error.h"
 
 namespace lmp {
@@ -21,9 +24,27 @@ namespace {
 constexpr int kNanRetries = 20;
 }
 
-CompressedLinear fp8_quantize_with_scales(const Tensor& w, const std::vector<float>& scales) {
+Fp8ScaleType fp8_scale_type(const std::string& name) {
+  if (name == "bf16") return Fp8ScaleType::Bf16;
+  LMP_CHECK(name == "f32", "entquant: --scale-dtype must be bf16 or f32, found '", name, "'");
+  return Fp8ScaleType::F32;
+}
+
+namespace {
+
+// s rounded to the nearest bf16 (ties to even); a positive s never becomes 0 (the least bf16 instead).
+float bf16_scale(float s) {
+  const float r = bf16_to_f32(f32_to_bf16(s));
+  return r > 0 ? r : bf16_to_f32(1);
+}
+
+}  // namespace
+
+CompressedLinear fp8_quantize_with_scales(const Tensor& w, std::vector<float> scales, Fp8ScaleType type) {
   const int64_t out = w.dim(0), in = w.dim(1);
   LMP_CHECK(int64_t(scales.size()) == out, "fp8: expected ", out, " scales, found ", scales.size());
+  if (type == Fp8ScaleType::Bf16)
+    for (float& s : scales) s = bf16_scale(s);
   Fp8Grid g;
   g.codes = Tensor::zeros(DType::U8, {out, in});
   g.scales = Tensor::from_f32({out}, scales);
@@ -40,7 +61,7 @@ CompressedLinear fp8_quantize_with_scales(const Tensor& w, const std::vector<flo
   return c;
 }
 
-CompressedLinear fp8_absmax_quantize(const Tensor& w) {
+CompressedLinear fp8_absmax_quantize(const Tensor& w, Fp8ScaleType type) {
   const int64_t out = w.dim(0), in = w.dim(1);
   std::vector<float> scales(static_cast<size_t>(out), 1.0f);
   for (int64_t r = 0; r < out; ++r) {
@@ -48,7 +69,7 @@ CompressedLinear fp8_absmax_quantize(const Tensor& w) {
     for (int64_t j = 0; j < in; ++j) amax = std::max(amax, std::fabs(w.f32()[r * in + j]));
     if (amax > 0) scales[size_t(r)] = amax / 448.0f;
   }
-  CompressedLinear c = fp8_quantize_with_scales(w, scales);
+  CompressedLinear c = fp8_quantize_with_scales(w, std::move(scales), type);
   c.fp8->lambda = 0;
   c.fp8->optimizer = "absmax";
   return c;
@@ -89,12 +110,13 @@ std::vector<float> entquant_lbfgs_scales(const Tensor& w, double lambda) {
   return scales;
 }
 
-CompressedLinear entquant_quantize(const Tensor& w, double lambda, const std::string& optimizer) {
-  if (lambda == 0) return fp8_absmax_quantize(w);
+CompressedLinear entquant_quantize(const Tensor& w, double lambda, const std::string& optimizer,
+                                   Fp8ScaleType type) {
+  if (lambda == 0) return fp8_absmax_quantize(w, type);
   const int64_t out = w.dim(0), in = w.dim(1);
   const std::vector<float> scales = optimizer == "lbfgs" ? entquant_lbfgs_scales(w, lambda)
                                                          : entquant_row_search_scales(w.f32(), out, in, lambda);
-  CompressedLinear c = fp8_quantize_with_scales(w, scales);
+  CompressedLinear c = fp8_quantize_with_scales(w, scales, type);
   c.fp8->lambda = lambda;
   c.fp8->optimizer = optimizer;
   return c;
@@ -104,7 +126,7 @@ namespace {
 
 class EntquantMethod : public LinearMethod {
  public:
-  explicit EntquantMethod(const MethodSpec& s) : spec_(s) {}
+  explicit EntquantMethod(const MethodSpec& s) : spec_(s), scale_type_(fp8_scale_type(s.scale_dtype)) {}
   std::string name() const override { return "entquant"; }
   uint32_t needs() const override { return kStatNone; }
   Kind produces() const override { return Kind::Fp8; }
@@ -112,15 +134,16 @@ class EntquantMethod : public LinearMethod {
     check_weight("entquant", name, weight);
     const auto& fb = spec_.absmax_linears;
     if (std::find(fb.begin(), fb.end(), name) != fb.end()) {
-      CompressedLinear c = fp8_absmax_quantize(weight);
+      CompressedLinear c = fp8_absmax_quantize(weight, scale_type_);
       c.fp8->fallback = true;
       return c;
     }
-    return entquant_quantize(weight, spec_.lambda, spec_.optimizer);
+    return entquant_quantize(weight, spec_.lambda, spec_.optimizer, scale_type_);
   }
 
  private:
   MethodSpec spec_;
+  Fp8ScaleType scale_type_;
 };
 
 }  // namespace

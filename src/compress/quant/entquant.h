@@ -11,12 +11,21 @@
 
 namespace lmp {
 
-// Codes, scales and dequantized weight of w [out, in] for given per-row scales (> 0).
-CompressedLinear fp8_quantize_with_scales(const Tensor& w, const std::vector<float>& scales);
+// How the per-row scales are stored: Bf16 rounds each (to nearest even, before the codes are chosen), so
+// the lmp writer keeps 16 bits per row; F32 keeps them as found.
+enum class Fp8ScaleType { Bf16, F32 };
+
+// "bf16" -> Bf16, "f32" -> F32; anything else is an error naming the option.
+Fp8ScaleType fp8_scale_type(const std::string& name);
+
+// Codes, scales and dequantized weight of w [out, in] for given per-row scales (> 0), rounded as `type`
+// says first.
+CompressedLinear fp8_quantize_with_scales(const Tensor& w, std::vector<float> scales,
+                                          Fp8ScaleType type = Fp8ScaleType::F32);
 
 // Plain absmax FP8 (the reference's WrappedAbsmaxOptimizer, EntQuant at λ = 0): s_r = max_j |w_rj| / 448
 // (1 for an all-zero row). Optimizer "absmax", lambda 0.
-CompressedLinear fp8_absmax_quantize(const Tensor& w);
+CompressedLinear fp8_absmax_quantize(const Tensor& w, Fp8ScaleType type = Fp8ScaleType::F32);
 
 // The L-BFGS settings of the reference for rate weight λ: lr 1.0, or 0.25 from λ = 30 on (its runs use
 // 1.0 up to λ = 14.5 and 0.25 from 30); 500 iterations, history 100, strong Wolfe.
@@ -27,6 +36,7 @@ LbfgsOptions entquant_lbfgs_options(double lambda);
 std::vector<float> entquant_lbfgs_scales(const Tensor& w, double lambda);
 
 // EntQuant with optimizer "row-search" or "lbfgs" (λ > 0), or absmax (λ = 0).
-CompressedLinear entquant_quantize(const Tensor& w, double lambda, const std::string& optimizer);
+CompressedLinear entquant_quantize(const Tensor& w, double lambda, const std::string& optimizer,
+                                   Fp8ScaleType type = Fp8ScaleType::F32);
 
 }  // namespace lmp
