@@ -24,6 +24,7 @@ size_t BlockWeights::nbytes() const {
   for (const Tensor* t : {&attn_norm, &ffn_norm, &q, &k, &v, &o, &gate, &up, &down, &q_bias, &k_bias,
                           &v_bias, &o_bias})
     n += t->empty() ? 0 : t->nbytes();
+  for (const auto& [leaf, f] : factors) n += f.a.nbytes() + f.b.nbytes();
   return n;
 }
 
