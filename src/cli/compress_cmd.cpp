@@ -94,7 +94,8 @@ Recipe make_recipe(CompressArgs& a) {
   const bool file = !a.recipe_file.empty(), method = a.method_opt->count() > 0;
   LMP_CHECK(!(file && method), "compress: --method and --recipe are exclusive: give the methods in the recipe "
             "file, or --method without --recipe");
-  LMP_CHECK(file || method, "compress: give --method M (rtn, nf4, gptq, entquant, magnitude, wanda, sparsegpt) or "
+  LMP_CHECK(file || method, "compress: give --method M (rtn, nf4, gptq, entquant, magnitude, wanda, sparsegpt, svd, svd-llm, "
+            "aa-svd) or "
             "--recipe FILE (docs/compression.md, \"Recipes\")");
   for (const CLI::Option* o : a.spec_opts)
     LMP_CHECK(!file || o->count() == 0, "compress: ", o->get_name(), " sets a --method field and cannot be used "
@@ -341,12 +342,13 @@ int run_compress(CompressArgs& a) {
 
 Runner add_compress_command(CLI::App& app) {
   auto a = std::make_shared<CompressArgs>();
-  CLI::App* cmd = app.add_subcommand("compress", "Compress every linear of every block (quantize or prune), "
+  CLI::App* cmd = app.add_subcommand("compress", "Compress every linear of every block (quantize, prune or "
+                                                 "factorize), "
                                                  "block by block, and export the result");
   cmd->add_option("model", a->model, "Model: HF directory, .gguf, or llama2.c .bin")->required();
   cmd->add_option("-o,--output", a->out, "Output directory")->required();
   a->method_opt = cmd->add_option("--method", a->spec.method, "rtn | nf4 | gptq | entquant | magnitude | wanda | "
-                                  "sparsegpt (or --recipe)");
+                                  "sparsegpt | svd | svd-llm | aa-svd (or --recipe)");
   cmd->add_option("--recipe", a->recipe_file, "JSON recipe: a chain of methods and per-layer overrides "
                   "(instead of --method and its flags; see below)");
   cmd->add_option("--calib", a->calib, "Calibration set (safetensors input_ids [N, L], from `lmpress select`)");
@@ -379,6 +381,9 @@ Runner add_compress_command(CLI::App& app) {
                       "straight-through estimator) | row-search (exact per-row search of the true objective: lower "
                       "objective, higher perplexity on lm-s, docs/entquant.md)")
           ->capture_default_str(),
+      cmd->add_option("--ratio", a->spec.ratio, "svd/svd-llm/aa-svd: fraction of each linear's parameters the two "
+                      "factors keep, rank k = floor(ratio*out*in/(out+in)); 1 = full rank")->capture_default_str(),
+      cmd->add_option("--rank", a->spec.rank, "svd/svd-llm/aa-svd: this rank for every linear (instead of --ratio)"),
       cmd->add_option("--scale-dtype", a->spec.scale_dtype, "EntQuant: bf16 (each row's scale rounded to bf16 "
                       "before its codes are chosen: 16 bits per row on disk) | f32")
           ->capture_default_str(),

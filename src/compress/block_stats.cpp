@@ -88,18 +88,18 @@ class SubLayers {
 };
 
 // The inputs of the four linear groups for every calibration row, as the original model computes them
-// from the orig stream (stored only for the groups that need the cross term).
+// from the orig stream (stored only for the groups whose statistics need it).
 struct OrigInputs {
   std::array<std::vector<float>, 4> in;  // [rows, width of group g] or empty
   const float* at(size_t g, int64_t row, int64_t width) const { return in[g].data() + row * width; }
 };
 
 // Advances the orig stream (if carried) through the block's original weights, capturing the inputs of
-// the groups whose flags ask for the cross term.
+// the groups whose flags ask for the original inputs (kStatNeedsOrig).
 OrigInputs advance_orig_stream(const Model& model, int64_t layer, CalibActivations& act, const GroupFlags& flags) {
   OrigInputs o;
   for (const uint32_t f : flags)
-    LMP_CHECK(!(f & kStatCross) || act.tracks_orig(), "compress: a method needs the cross term X^T X~, "
+    LMP_CHECK(!(f & kStatNeedsOrig) || act.tracks_orig(), "compress: a method needs the original model's inputs, "
               "but the pipeline is not carrying the original model's activations");
   if (!act.tracks_orig()) return o;
   const BlockWeights& w = model.block(layer);  // the model's own weights: not yet replaced
@@ -107,7 +107,7 @@ OrigInputs advance_orig_stream(const Model& model, int64_t layer, CalibActivatio
   const int64_t dim = orig.dim(), widths[4] = {dim, orig.q_dim(), dim, orig.inter()};
   bool any = false;
   for (size_t g = 0; g < 4; ++g)
-    if (flags[g] & kStatCross) {
+    if (flags[g] & kStatNeedsOrig) {
       o.in[g].resize(size_t(act.n * act.seq * widths[g]));
       any = true;
     }
@@ -238,8 +238,8 @@ void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibAc
 }
 
 LinearStats head_stats(const Model& model, const CalibActivations& act, uint32_t flags) {
-  LMP_CHECK(!(flags & kStatCross) || act.tracks_orig(), "compress: lm_head's method needs the cross term "
-            "X^T X~, but the pipeline is not carrying the original model's activations");
+  LMP_CHECK(!(flags & kStatNeedsOrig) || act.tracks_orig(), "compress: lm_head's method needs the original "
+            "model's inputs, but the pipeline is not carrying the original model's activations");
   const int64_t dim = model.config().hidden_size;
   const float eps = float(model.config().rms_norm_eps);
   LinearStats s(dim, flags);

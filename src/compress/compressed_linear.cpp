@@ -13,6 +13,7 @@
 //             Sparse-then-NF4: codes = log2(size) · kept + the 1-bit mask in total, as for grids.
 //  Fp8        codes = 8 (raw E4M3 bytes); total adds one f32 scale per row. Entropy-coded sizes are not
 //             idealized here: the lmp writer reports the bytes it wrote.
+//  LowRank    codes = total = 32 · k·(out + in) / (out·in): the f32 values of both factors.
 #include "compress/compressed_linear.h"
 
 #include <cmath>
@@ -28,6 +29,7 @@ const char* kind_name(CompressedLinear::Kind kind) {
     case CompressedLinear::Kind::Codebook: return "codebook";
     case CompressedLinear::Kind::Sparse: return "sparse";
     case CompressedLinear::Kind::Fp8: return "fp8";
+    case CompressedLinear::Kind::LowRank: return "lowrank";
   }
   return "unknown";
 }
@@ -83,6 +85,9 @@ BitsPerWeight bits_per_weight(const CompressedLinear& c) {
     b = quant_bits(*c.quant, kept);
   } else if (c.codebook) {
     b = codebook_bits(*c.codebook, kept);
+  } else if (c.lowrank) {
+    const double out = double(c.weight.dim(0)), in = double(c.weight.dim(1));
+    b.codes = b.total = 32.0 * double(c.lowrank->rank()) * (out + in) / (out * in);
   } else if (c.fp8) {
     b.codes = 8.0;  // before entropy coding: the measured size comes from the writer (export/lmp_writer.h)
     b.total = 8.0 + 32.0 / double(c.fp8->codes.dim(1));

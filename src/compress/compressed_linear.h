@@ -1,5 +1,5 @@
 // CompressedLinear: what a LinearMethod produces for one linear — a closed set of representations
-// (dense, integer-grouped, sparse / N:M; low-rank and entropy-coded later). `weight` always holds the
+// (dense, integer-grouped, codebook, sparse / N:M, FP8, low-rank). `weight` always holds the
 // materialized dense f32 values [out, in], which evaluation runs on; the representation fields carry
 // what writers need to store it compactly.
 #pragma once
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "model/block_weights.h"
 
 namespace lmp {
 
@@ -57,12 +58,13 @@ struct Fp8Grid {
 // `mask` (sparse-then-quantized: Kind::Quantized with `quant` and `mask`, the pruned weights exactly 0
 // and their codes the grid's zero point; sparse-then-NF4: Kind::Codebook with `codebook` and `mask`).
 struct CompressedLinear {
-  enum class Kind { Dense, Quantized, Codebook, Sparse, Fp8 };
+  enum class Kind { Dense, Quantized, Codebook, Sparse, Fp8, LowRank };
   Kind kind = Kind::Dense;
   Tensor weight;                        // F32 [out, in]: the values the method produced
   std::optional<QuantGrid> quant;       // Kind::Quantized (also set for sparse-then-quantized)
   std::optional<CodebookGrid> codebook; // Kind::Codebook (also set for sparse-then-NF4)
   std::optional<Fp8Grid> fp8;           // Kind::Fp8
+  std::optional<LowRankFactors> lowrank; // Kind::LowRank: weight = A·B (compress/lowrank/)
   Tensor mask;                          // U8 [out, in], 1 = kept, when a pruning stage ran; empty otherwise
 
   const Tensor& materialize() const { return weight; }

@@ -45,6 +45,9 @@ struct MethodSpec {
   double lambda = 14.5;
   std::string optimizer = "lbfgs";  // lbfgs (the paper's; lower perplexity, BENCHMARKS.md) | row-search (exact per-row 1-D search)
   std::vector<std::string> absmax_linears;  // super-weight layers quantized with plain absmax FP8
+  // Low-rank (svd, svd-llm, aa-svd): fraction of each linear's parameters the factors keep, or a rank.
+  double ratio = 0.8;
+  int64_t rank = 0;                  // > 0: this rank for every linear, instead of --ratio
   std::string scale_dtype = "bf16";  // EntQuant: bf16 (scales rounded to bf16, half the bytes) | f32
 };
 

@@ -9,6 +9,7 @@ LinearStats::LinearStats(int64_t in_features, uint32_t flags) : in(in_features) 
   if (flags & kStatHessian) hessian.assign(size_t(in * in), 0.0);
   if (flags & kStatColNorms) col_sq.assign(size_t(in), 0.0);
   if (flags & kStatCross) cross.assign(size_t(in * in), 0.0);
+  if (flags & kStatOrigGram) orig_gram.assign(size_t(in * in), 0.0);
 }
 
 namespace {
@@ -39,11 +40,10 @@ void LinearStats::accumulate(const float* x, int64_t n, const float* orig) {
   if (n <= 0) return;
   rows += n;
   if (!hessian.empty()) add_gram(x, n, in, hessian);
-  if (!cross.empty()) {
-    LMP_CHECK(orig != nullptr, "linear stats: the cross term X^T X~ needs the original model's input "
-              "(in = ", in, "), but none was given");
-    add_cross(orig, x, n, in, cross);
-  }
+  LMP_CHECK(!needs_orig() || orig != nullptr, "linear stats: ", cross.empty() ? "the Gram matrix X^T X" :
+            "the cross term X^T X~", " needs the original model's input (in = ", in, "), but none was given");
+  if (!cross.empty()) add_cross(orig, x, n, in, cross);
+  if (!orig_gram.empty()) add_gram(orig, n, in, orig_gram);
   if (!col_sq.empty()) {
     for (int64_t r = 0; r < n; ++r) {
       const float* row = x + r * in;

@@ -139,11 +139,11 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   for (int64_t b = 0; b < c.num_layers; ++b)
     for (size_t g = 0; g < groups.size(); ++g) {
       flags[size_t(b)][g] = plan.needs(b, groups[g]);
-      orig = orig || (flags[size_t(b)][g] & kStatCross);
+      orig = orig || (flags[size_t(b)][g] & kStatNeedsOrig);
     }
   int head_override = -1;
   const MethodChain* head_chain = opt.include_head ? plan.chain_for(names::lm_head(), head_override) : nullptr;
-  orig = orig || (head_chain && (head_chain->needs() & kStatCross));
+  orig = orig || (head_chain && (head_chain->needs() & kStatNeedsOrig));
   const MemoryPlan mem = plan_memory(c, n, seq, sequential, orig);
   if (Progress::enabled()) print_memory_plan(mem, n, seq);
 

@@ -35,7 +35,7 @@ struct Where {
 const std::vector<std::string>& all_fields() {
   static const std::vector<std::string> f = {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
                                              "block_size", "sparsity", "nm", "double_quant", "lambda",
-                                             "optimizer", "scale_dtype"};
+                                             "optimizer", "scale_dtype", "ratio", "rank"};
   return f;
 }
 
@@ -98,6 +98,12 @@ void read_field(const Where& w, const std::string& key, const json& v, MethodSpe
     if (!(s.sparsity > 0 && s.sparsity < 1)) w.fail(v.dump(), " out of range (0, 1)");
   } else if (key == "nm") {
     read_nm(w, v, s);
+  } else if (key == "ratio") {
+    s.ratio = read_number(w, v);
+    if (!(s.ratio > 0 && s.ratio <= 1)) w.fail(v.dump(), " out of range (0, 1]");
+  } else if (key == "rank") {
+    s.rank = read_int(w, v);
+    if (s.rank < 1) w.fail(s.rank, " out of range (expected >= 1)");
   } else if (key == "sym") {
     s.sym = read_bool(w, v);
   } else if (key == "mse") {

@@ -133,7 +133,7 @@ TEST(RecipeParse, OverrideErrors) {
             "r.json: overrides[0].stage: 2 out of range 0-1");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "set": {"method": "rtn"}}]})"),
             "r.json: overrides[0].set.method: unknown field (fields: bits, group, sym, mse, act_order, static_groups, damp, "
-            "block_size, sparsity, nm, double_quant, lambda, optimizer, scale_dtype; use \"stages\" to change methods)");
+            "block_size, sparsity, nm, double_quant, lambda, optimizer, scale_dtype, ratio, rank; use \"stages\" to change methods)");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "skip": true, "set": {"bits": 8}}]})"),
             "r.json: overrides[0]: expected exactly one of \"set\", \"stages\" or \"skip\", found 2");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "skip": false}]})"),
