@@ -384,6 +384,9 @@ Runner add_compress_command(CLI::App& app) {
       cmd->add_option("--ratio", a->spec.ratio, "svd/svd-llm/aa-svd: fraction of each linear's parameters the two "
                       "factors keep, rank k = floor(ratio*out*in/(out+in)); 1 = full rank")->capture_default_str(),
       cmd->add_option("--rank", a->spec.rank, "svd/svd-llm/aa-svd: this rank for every linear (instead of --ratio)"),
+      cmd->add_option("--factor-dtype", a->spec.factor_dtype, "svd/svd-llm/aa-svd: f32 | bf16 (factors rounded to "
+                      "bf16: half the bytes on disk, the product computed from the rounded factors)")
+          ->capture_default_str(),
       cmd->add_option("--scale-dtype", a->spec.scale_dtype, "EntQuant: bf16 (each row's scale rounded to bf16 "
                       "before its codes are chosen: 16 bits per row on disk) | f32")
           ->capture_default_str(),

@@ -58,6 +58,7 @@ int run_eval(const EvalArgs& a) {
   oo.tokenizer_path = a.tokenizer;
   Model model = Model::open(a.model, oo);
   model.set_stream_blocks(a.stream_decode);
+  model.set_factored(true);  // low-rank linears run as two GEMMs
   std::unique_ptr<Model> base;
   if (!a.kld_base.empty()) base = std::make_unique<Model>(Model::open(a.kld_base, oo));
   const std::string text = load_eval_text(a.text, a.text_field);

@@ -26,6 +26,7 @@ int run_generate(const GenerateArgs& a) {
   oo.tokenizer_path = a.tokenizer;
   Model model = Model::open(a.model, oo);
   model.set_stream_blocks(a.stream_decode);
+  model.set_factored(true);  // low-rank linears run as two GEMMs
   const Tokenizer& tok = model.tokenizer();
   std::vector<int32_t> prompt = tok.encode(a.prompt, true);
   LMP_CHECK(!prompt.empty(), "generate: the prompt is empty and the tokenizer has no BOS to start from");

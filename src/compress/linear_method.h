@@ -48,6 +48,7 @@ struct MethodSpec {
   // Low-rank (svd, svd-llm, aa-svd): fraction of each linear's parameters the factors keep, or a rank.
   double ratio = 0.8;
   int64_t rank = 0;                  // > 0: this rank for every linear, instead of --ratio
+  std::string factor_dtype = "f32";  // f32 | bf16: the factors rounded to bf16 (half the bytes on disk)
   std::string scale_dtype = "bf16";  // EntQuant: bf16 (scales rounded to bf16, half the bytes) | f32
 };
 

@@ -89,6 +89,7 @@ nlohmann::json stage_json(const MethodSpec& s) {
     else if (f == "scale_dtype") j[f] = s.scale_dtype;
     else if (f == "ratio" && s.rank <= 0) j[f] = s.ratio;
     else if (f == "rank" && s.rank > 0) j[f] = s.rank;
+    else if (f == "factor_dtype") j[f] = s.factor_dtype;
     else if (f == "sparsity" && s.sparsity != 0.0) j[f] = s.sparsity;
     else if (f == "nm" && (s.nm_n != 0 || s.nm_m != 0)) j[f] = std::to_string(s.nm_n) + ":" + std::to_string(s.nm_m);
   }

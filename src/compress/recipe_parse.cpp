@@ -35,7 +35,8 @@ struct Where {
 const std::vector<std::string>& all_fields() {
   static const std::vector<std::string> f = {"bits", "group", "sym", "mse", "act_order", "static_groups", "damp",
                                              "block_size", "sparsity", "nm", "double_quant", "lambda",
-                                             "optimizer", "scale_dtype", "ratio", "rank"};
+                                             "optimizer", "scale_dtype", "ratio", "rank",
+                                             "factor_dtype"};
   return f;
 }
 
@@ -101,6 +102,10 @@ void read_field(const Where& w, const std::string& key, const json& v, MethodSpe
   } else if (key == "ratio") {
     s.ratio = read_number(w, v);
     if (!(s.ratio > 0 && s.ratio <= 1)) w.fail(v.dump(), " out of range (0, 1]");
+  } else if (key == "factor_dtype") {
+    if (!v.is_string() || (v.get<std::string>() != "bf16" && v.get<std::string>() != "f32"))
+      w.fail(v.dump(), " is not a factor dtype (f32 or bf16)");
+    s.factor_dtype = v.get<std::string>();
   } else if (key == "rank") {
     s.rank = read_int(w, v);
     if (s.rank < 1) w.fail(s.rank, " out of range (expected >= 1)");

@@ -28,9 +28,9 @@ const std::map<std::string, Entry>& entries() {
       {"magnitude", {make_magnitude_method, {"sparsity", "nm"}}},
       {"wanda", {make_wanda_method, {"sparsity", "nm"}}},
       {"sparsegpt", {make_sparsegpt_method, {"sparsity", "nm", "damp", "block_size"}}},
-      {"svd", {make_svd_method, {"ratio", "rank"}}},
-      {"svd-llm", {make_svd_llm_method, {"ratio", "rank"}}},
-      {"aa-svd", {make_aa_svd_method, {"ratio", "rank"}}},
+      {"svd", {make_svd_method, {"ratio", "rank", "factor_dtype"}}},
+      {"svd-llm", {make_svd_llm_method, {"ratio", "rank", "factor_dtype"}}},
+      {"aa-svd", {make_aa_svd_method, {"ratio", "rank", "factor_dtype"}}},
   };
   return e;
 }

@@ -2,6 +2,7 @@
 // parameter tensors, and the check that they mean exactly the weights the method produced.
 #include "export/lmp_encode.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -102,8 +103,24 @@ Parts nf4_parts(const std::string& what, const CompressedLinear& c) {
   return p;
 }
 
+Parts lowrank_parts(const std::string& what, const CompressedLinear& c) {
+  const LowRankFactors& f = *c.lowrank;
+  const int64_t out = c.weight.dim(0), in = c.weight.dim(1), k = f.rank();
+  LMP_CHECK(k >= 1 && k <= std::min(out, in), what, ": rank ", k, ", expected [1, ", std::min(out, in), "]");
+  Parts p;
+  p.rec.codes = LmpCodes::LowRank;
+  p.rec.rank = k;
+  p.params["a"] = narrowest_exact(f32_copy(what + ": factor A", f.a, {out, k}));
+  p.params["b"] = narrowest_exact(f32_copy(what + ": factor B", f.b, {k, in}));
+  return p;
+}
+
 Parts parts_of(const std::string& what, const CompressedLinear& c) {
   using K = CompressedLinear::Kind;
+  if (c.kind == K::LowRank) {
+    LMP_CHECK(c.lowrank, what, ": kind lowrank without its factors");
+    return lowrank_parts(what, c);
+  }
   LMP_CHECK(c.kind != K::Fp8 || c.fp8, what, ": kind fp8 without its Fp8Grid");
   LMP_CHECK(c.kind != K::Quantized || c.quant, what, ": kind quantized without its QuantGrid");
   LMP_CHECK(c.kind != K::Codebook || c.codebook, what, ": kind codebook without its CodebookGrid");
@@ -112,7 +129,25 @@ Parts parts_of(const std::string& what, const CompressedLinear& c) {
 }
 
 const char* default_method(LmpCodes c) {
-  return c == LmpCodes::Fp8E4m3 ? "entquant" : c == LmpCodes::Int ? "int" : "nf4";
+  switch (c) {
+    case LmpCodes::Fp8E4m3: return "entquant";
+    case LmpCodes::Int: return "int";
+    case LmpCodes::Nf4: return "nf4";
+    case LmpCodes::LowRank: return "lowrank";
+  }
+  return "?";
+}
+
+// A·B must be exactly c.weight: what the reader will give back.
+void check_lowrank_reproduces(const std::string& what, const Parts& p, const Tensor& weight) {
+  const Tensor a = p.params.at("a").to_f32(), b = p.params.at("b").to_f32();
+  std::vector<float> w(size_t(p.rec.numel()));
+  lmp_lowrank_product(a.f32(), b.f32(), p.rec.out, p.rec.rank, p.rec.in, w.data());
+  if (std::memcmp(w.data(), weight.data(), w.size() * 4) == 0) return;
+  size_t i = 0;
+  while (std::memcmp(&w[i], weight.f32() + i, 4) == 0) ++i;
+  fail(what, ": the factors A·B do not reproduce the method's weight at [", int64_t(i) / p.rec.in, ", ",
+       int64_t(i) % p.rec.in, "] (A·B gives ", w[i], ", weight is ", weight.f32()[i], ")");
 }
 
 // The codes and parameters must mean exactly c.weight: what the reader will give back.
@@ -144,7 +179,8 @@ void check_reproduces(const std::string& what, const Parts& p, const uint8_t* co
 
 bool lmp_codes(const CompressedLinear& c) {
   using K = CompressedLinear::Kind;
-  return (c.kind == K::Fp8 && c.fp8) || (c.kind == K::Quantized && c.quant) || (c.kind == K::Codebook && c.codebook);
+  return (c.kind == K::Fp8 && c.fp8) || (c.kind == K::Quantized && c.quant) || (c.kind == K::Codebook && c.codebook) ||
+         (c.kind == K::LowRank && c.lowrank);
 }
 
 uint64_t LmpLinear::bytes() const {
@@ -162,6 +198,18 @@ LmpLinear encode_lmp_linear(const std::string& name, const CompressedLinear& c, 
   p.rec.out = c.weight.dim(0);
   p.rec.in = c.weight.dim(1);
   p.rec.method = method.empty() ? default_method(p.rec.codes) : method;
+  LmpLinear l;
+  l.name = name;
+  l.weights = c.weight.numel();
+  if (!p.rec.has_stream()) {  // lowrank: the factors as they are
+    check_lowrank_reproduces(what, p, c.weight);
+    l.meta = p.rec.to_json();
+    for (auto& [part, t] : p.params) {
+      l.ideal_bits += double(t.nbytes()) * 8;
+      l.tensors[lmp_part_name(name, part.c_str())] = std::move(t);
+    }
+    return l;
+  }
   LMP_CHECK(p.codes->dtype() == DType::U8 && p.codes->shape() == c.weight.shape(), what, ": codes: expected U8 ",
             shape_str(c.weight.shape()), ", found ", dtype_name(p.codes->dtype()), " ", shape_str(p.codes->shape()));
   const std::span<const uint8_t> codes(static_cast<const uint8_t*>(p.codes->data()), size_t(c.weight.numel()));
@@ -169,10 +217,7 @@ LmpLinear encode_lmp_linear(const std::string& name, const CompressedLinear& c, 
   const std::vector<uint8_t> stream = rans_encode(codes, o);
   p.rec.chunk_symbols = o.chunk_symbols;
   p.rec.stream_bytes = stream.size();
-  LmpLinear l;
-  l.name = name;
   l.meta = p.rec.to_json();
-  l.weights = c.weight.numel();
   l.ideal_bits = chunked_entropy_bits(codes, o.chunk_symbols);
   Tensor s = Tensor::zeros(DType::U8, {int64_t(stream.size())});
   std::memcpy(s.mutable_data(), stream.data(), stream.size());

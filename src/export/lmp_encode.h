@@ -16,15 +16,17 @@ namespace lmp {
 struct LmpLinear {
   std::string name;                       // canonical: model.layers.0.self_attn.q_proj.weight
   nlohmann::json meta;                    // the record, stored under "lmp:" + name
-  std::map<std::string, Tensor> tensors;  // name.codes (U8 stream), name.scales, [.zeros, .g_idx, .codebook]
+  std::map<std::string, Tensor> tensors;  // name.codes (U8 stream), name.scales, [.zeros, .g_idx, .codebook];
+                                          // lowrank: name.a, name.b
   int64_t weights = 0;                    // out · in
-  double ideal_bits = 0;                  // chunked_entropy_bits of the codes
+  double ideal_bits = 0;                  // chunked_entropy_bits of the codes (lowrank: the factors' bits)
   // Bytes this linear adds to model.safetensors: its tensors' data plus its record in __metadata__ (the
   // header entries naming its tensors count in the file's size only).
   uint64_t bytes() const;
 };
 
-// True for the representations lmp codes: Kind::Fp8, Kind::Quantized, Kind::Codebook. The others
+// True for the representations lmp stores as records: Kind::Fp8, Kind::Quantized, Kind::Codebook (coded)
+// and Kind::LowRank (two factors). The others
 // (dense, sparse without a grid) are stored as plain tensors.
 bool lmp_codes(const CompressedLinear& c);
 

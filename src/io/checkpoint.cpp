@@ -132,6 +132,12 @@ Tensor Checkpoint::load_f32(const std::string& name) const {
   return out;
 }
 
+bool Checkpoint::load_factors(const std::string& name, Tensor& a, Tensor& b) const {
+  info(name);  // names an absent tensor
+  const TensorEntry& e = impl_->tensors.at(name);
+  return e.derived && e.derived->load_factors(a, b);
+}
+
 Checkpoint::Checkpoint() = default;
 Checkpoint::~Checkpoint() = default;
 Checkpoint::Checkpoint(Checkpoint&&) noexcept = default;

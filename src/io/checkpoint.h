@@ -66,6 +66,9 @@ class Checkpoint {
   Tensor raw(const std::string& name) const;
   // The tensor as f32 in canonical (HF) layout.
   Tensor load_f32(const std::string& name) const;
+  // For a linear stored as two factors W = A·B (lmp lowrank): sets a [out, rank] and b [rank, in] (f32)
+  // and returns true; false for every other tensor.
+  bool load_factors(const std::string& name, Tensor& a, Tensor& b) const;
   // Free-form metadata for `inspect` (GGUF key/values, config.json fields, llama2.c header).
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 

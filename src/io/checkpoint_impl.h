@@ -16,6 +16,8 @@ class DerivedTensor {
  public:
   virtual ~DerivedTensor() = default;
   virtual Tensor load_f32() const = 0;  // canonical shape, f32
+  // A linear stored as two factors (lmp lowrank): sets a [out, rank], b [rank, in] (f32); false otherwise.
+  virtual bool load_factors(Tensor& a, Tensor& b) const { return false; }
   virtual std::string packing() const = 0;  // "gptq 4-bit": for inspect and messages
 };
 

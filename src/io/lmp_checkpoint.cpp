@@ -56,15 +56,17 @@ std::string codes_label(const LmpRecord& r) {
     case LmpCodes::Int:
       return "int" + std::to_string(r.bits) + (r.group > 0 ? " g" + std::to_string(r.group) : " per-row");
     case LmpCodes::Nf4: return "nf4 b" + std::to_string(r.block) + (r.double_quant ? " dq" : "");
+    case LmpCodes::LowRank: return "lowrank";
   }
   return "?";
 }
 
 // The stored parts of one coded linear; `data == nullptr` for a part it does not have.
 struct Parts {
-  TensorEntry codes, scales, zeros, g_idx, codebook;
+  TensorEntry codes, scales, zeros, g_idx, codebook, a, b;
   uint64_t bytes() const {
-    return codes.info.nbytes + scales.info.nbytes + zeros.info.nbytes + g_idx.info.nbytes + codebook.info.nbytes;
+    return codes.info.nbytes + scales.info.nbytes + zeros.info.nbytes + g_idx.info.nbytes + codebook.info.nbytes +
+           a.info.nbytes + b.info.nbytes;
   }
 };
 
@@ -74,6 +76,7 @@ class LmpLinear final : public DerivedTensor {
       : rec_(std::move(r)), dir_(std::move(dir)), name_(std::move(name)), parts_(std::move(p)),
         g_idx_(std::move(g_idx)) {}
   Tensor load_f32() const override;
+  bool load_factors(Tensor& a, Tensor& b) const override;
   // "lmp int3 g128": one label per kind of coding, so that inspect's per-dtype counts group them (the
   // bytes of one linear are its info().nbytes).
   std::string packing() const override { return "lmp " + codes_label(rec_); }
@@ -112,7 +115,20 @@ std::vector<float> LmpLinear::floats(const TensorEntry& e) const {
   return v;
 }
 
+bool LmpLinear::load_factors(Tensor& a, Tensor& b) const {
+  if (rec_.codes != LmpCodes::LowRank) return false;
+  a = Tensor::from_f32({rec_.out, rec_.rank}, floats(parts_.a));
+  b = Tensor::from_f32({rec_.rank, rec_.in}, floats(parts_.b));
+  return true;
+}
+
 Tensor LmpLinear::load_f32() const {
+  Tensor w = Tensor::zeros(DType::F32, {rec_.out, rec_.in});
+  if (rec_.codes == LmpCodes::LowRank) {
+    const std::vector<float> a = floats(parts_.a), b = floats(parts_.b);
+    lmp_lowrank_product(a.data(), b.data(), rec_.out, rec_.rank, rec_.in, w.f32());
+    return w;
+  }
   const std::vector<uint8_t> q = decode_codes();
   const std::vector<float> scales = floats(parts_.scales);
   const std::vector<float> zeros = parts_.zeros.data ? floats(parts_.zeros) : std::vector<float>{};
@@ -123,7 +139,6 @@ Tensor LmpLinear::load_f32() const {
   g.zeros = zeros.data();
   g.g_idx = g_idx_.empty() ? nullptr : g_idx_.data();
   g.codebook = book.data();
-  Tensor w = Tensor::zeros(DType::F32, {rec_.out, rec_.in});
   lmp_dequantize(rec_, g, w.f32());
   return w;
 }
@@ -170,6 +185,7 @@ void expect(const std::string& dir, const TensorEntry& e, DType dtype, const Sha
 // What the record says X.scales holds, for messages.
 std::string scales_why(const LmpRecord& r) {
   if (r.codes == LmpCodes::Fp8E4m3) return "one scale per output row";
+  if (r.codes == LmpCodes::LowRank) return "rank " + std::to_string(r.rank);
   if (r.codes == LmpCodes::Int)
     return std::to_string(r.out) + " rows x " + std::to_string(r.n_groups()) + " groups of " +
            (r.group > 0 ? std::to_string(r.group) : "all") + " over " + std::to_string(r.in) + " inputs";
@@ -178,9 +194,17 @@ std::string scales_why(const LmpRecord& r) {
 
 Parts find_parts(const LoadedCheckpoint& c, const std::string& dir, const std::string& x, const LmpRecord& r) {
   const bool is_int = r.codes == LmpCodes::Int, is_nf4 = r.codes == LmpCodes::Nf4;
+  const bool low = r.codes == LmpCodes::LowRank;
   Parts p;
-  p.codes = take_part(c, dir, x, r, "codes", true, true);
-  p.scales = take_part(c, dir, x, r, "scales", true, true);
+  p.codes = take_part(c, dir, x, r, "codes", !low, !low);
+  p.scales = take_part(c, dir, x, r, "scales", !low, !low);
+  p.a = take_part(c, dir, x, r, "a", low, low);
+  p.b = take_part(c, dir, x, r, "b", low, low);
+  if (low) {
+    expect(dir, p.a, DType::F32, {r.out, r.rank}, scales_why(r) + " of the record", DType::BF16);
+    expect(dir, p.b, DType::F32, {r.rank, r.in}, scales_why(r) + " of the record", DType::BF16);
+    return p;
+  }
   p.zeros = take_part(c, dir, x, r, "zeros", is_int, is_int);
   p.g_idx = take_part(c, dir, x, r, "g_idx", false, is_int);
   p.codebook = take_part(c, dir, x, r, "codebook", is_nf4, is_nf4);
@@ -216,12 +240,13 @@ std::vector<int32_t> group_index(const std::string& dir, const LmpRecord& r, con
 
 TensorEntry derived_entry(const std::string& dir, const std::string& x, const LmpRecord& r, Parts p) {
   TensorEntry e;
-  e.info = p.codes.info;
+  const TensorEntry& first = r.has_stream() ? p.codes : p.a;  // where info() says the linear starts
+  e.info = first.info;
   e.info.name = x;
   e.info.shape = {r.out, r.in};
   e.info.nbytes = p.bytes();
-  e.data = p.codes.data;
-  e.owner = p.codes.owner;
+  e.data = first.data;
+  e.owner = first.owner;
   std::vector<int32_t> g_idx = group_index(dir, r, p.g_idx);
   e.derived = std::make_shared<LmpLinear>(r, dir, x, std::move(p), std::move(g_idx));
   return e;
@@ -299,7 +324,7 @@ int64_t attach_lmp_linears(LoadedCheckpoint& c, const std::string& dir, std::str
     const LmpRecord r = parse_lmp_record(value, where(dir, key));
     LMP_CHECK(!c.tensors.count(x), where(dir, x), ": stored too (expected either the tensor or its lmp parts)");
     Parts p = find_parts(c, dir, x, r);
-    check_stream(dir, x, r, p.codes);
+    if (r.has_stream()) check_stream(dir, x, r, p.codes);
     const uint64_t bytes = p.bytes() + lmp_record_bytes(key, value);
     TensorEntry e = derived_entry(dir, x, r, std::move(p));
     for (const char* part : kLmpParts) c.tensors.erase(lmp_part_name(x, part));

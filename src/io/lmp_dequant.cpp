@@ -1,6 +1,9 @@
-// lmp dequantization (see lmp_dequant.h). Scalar loops; a linear is decoded once per load_f32().
+// lmp dequantization (see lmp_dequant.h). Plain loops; a linear is decoded once per load_f32(). No FMA
+// contraction: the low-rank product's multiply-adds must round the same under every -march.
+#pragma GCC optimize("fp-contract=off")
 #include "io/lmp_dequant.h"
 
+#include "core/error.h"
 #include "core/fp8.h"
 
 namespace lmp {
@@ -56,6 +59,21 @@ void lmp_dequantize(const LmpRecord& r, const LmpGrid& g, float* out) {
     case LmpCodes::Fp8E4m3: return dequantize_fp8(r, g, out);
     case LmpCodes::Int: return dequantize_int(r, g, out);
     case LmpCodes::Nf4: return dequantize_nf4(r, g, out);
+    case LmpCodes::LowRank: break;
+  }
+  fail("lmp: a lowrank linear has no codes to dequantize (its weight is lmp_lowrank_product of X.a and X.b)");
+}
+
+void lmp_lowrank_product(const float* a, const float* b, int64_t out, int64_t k, int64_t in, float* w) {
+#pragma omp parallel for schedule(static) if (out * in * k >= (int64_t(1) << 20))
+  for (int64_t r = 0; r < out; ++r) {
+    float* row = w + r * in;
+    for (int64_t j = 0; j < in; ++j) row[j] = 0.0f;
+    for (int64_t t = 0; t < k; ++t) {
+      const float s = a[r * k + t];
+      const float* bt = b + t * in;
+      for (int64_t j = 0; j < in; ++j) row[j] += s * bt[j];
+    }
   }
 }
 

@@ -29,4 +29,9 @@ int64_t lmp_first_bad_code(const LmpRecord& r, const uint8_t* codes);
 //   nf4:      codebook[q] · scales[(r · in + j) / block]
 void lmp_dequantize(const LmpRecord& r, const LmpGrid& g, float* out);
 
+// w [out, in] = a [out, k] · b [k, in] (lowrank): each w[r][j] summed over t = 0 .. k−1 in order, in f32,
+// so the bits are the same on every CPU and thread count. The one definition of a low-rank linear's dense
+// weight: the low-rank methods (compress/lowrank/) materialize theirs with it too.
+void lmp_lowrank_product(const float* a, const float* b, int64_t out, int64_t k, int64_t in, float* w);
+
 }  // namespace lmp

@@ -1,6 +1,7 @@
 // The lmp per-linear record (see lmp_record.h): JSON in, validated fields out, and back.
 #include "io/lmp_record.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -59,7 +60,9 @@ LmpCodes parse_codes(const Fields& f) {
   if (c == "fp8_e4m3") return LmpCodes::Fp8E4m3;
   if (c == "int") return LmpCodes::Int;
   if (c == "nf4") return LmpCodes::Nf4;
-  fail(f.where, ": field \"codes\": expected \"fp8_e4m3\", \"int\" or \"nf4\", found \"", printable(c, 60), "\"");
+  if (c == "lowrank") return LmpCodes::LowRank;
+  fail(f.where, ": field \"codes\": expected \"fp8_e4m3\", \"int\", \"nf4\" or \"lowrank\", found \"", printable(c, 60),
+       "\"");
 }
 
 void parse_shape(const Fields& f, LmpRecord& r) {
@@ -94,6 +97,11 @@ void parse_kind_fields(const Fields& f, LmpRecord& r) {
       r.block = f.integer("block", 1, kMaxDim, "a positive integer");
       r.double_quant = f.flag("double_quant");
       return;
+    case LmpCodes::LowRank: {
+      const int64_t full = std::min(r.out, r.in);
+      r.rank = f.integer("rank", 1, full, ("an integer in [1, " + std::to_string(full) + "] (min of the shape)").c_str());
+      return;
+    }
   }
 }
 
@@ -104,14 +112,20 @@ const char* lmp_codes_name(LmpCodes c) {
     case LmpCodes::Fp8E4m3: return "fp8_e4m3";
     case LmpCodes::Int: return "int";
     case LmpCodes::Nf4: return "nf4";
+    case LmpCodes::LowRank: return "lowrank";
   }
   return "?";
 }
 
 json LmpRecord::to_json() const {
-  json j = {{"codes", lmp_codes_name(codes)}, {"shape", {out, in}}, {"method", method},
-            {"chunk_symbols", chunk_symbols}, {"stream_bytes", stream_bytes}};
-  if (codes == LmpCodes::Fp8E4m3) {
+  json j = {{"codes", lmp_codes_name(codes)}, {"shape", {out, in}}, {"method", method}};
+  if (has_stream()) {
+    j["chunk_symbols"] = chunk_symbols;
+    j["stream_bytes"] = stream_bytes;
+  }
+  if (codes == LmpCodes::LowRank) {
+    j["rank"] = rank;
+  } else if (codes == LmpCodes::Fp8E4m3) {
     j["lambda"] = lambda;
     j["optimizer"] = optimizer;
     j["fallback"] = fallback;
@@ -136,9 +150,11 @@ LmpRecord parse_lmp_record(const std::string& text, const std::string& where) {
   r.codes = parse_codes(f);
   parse_shape(f, r);
   r.method = f.text("method");
-  r.chunk_symbols = uint64_t(f.integer("chunk_symbols", 1, kMaxChunk, "an integer in [1, 2^30]"));
-  r.stream_bytes = uint64_t(f.integer("stream_bytes", 0, std::numeric_limits<int64_t>::max(),
-                                      "a non-negative integer"));
+  if (r.has_stream()) {
+    r.chunk_symbols = uint64_t(f.integer("chunk_symbols", 1, kMaxChunk, "an integer in [1, 2^30]"));
+    r.stream_bytes = uint64_t(f.integer("stream_bytes", 0, std::numeric_limits<int64_t>::max(),
+                                        "a non-negative integer"));
+  }
   parse_kind_fields(f, r);
   return r;
 }

@@ -17,6 +17,14 @@ void linear_forward(const float* x, int64_t rows, const Tensor& w, const Tensor&
   if (!bias.empty()) add_bias(y, bias.f32(), rows, out);
 }
 
+void linear_forward(const float* x, int64_t rows, const LowRankFactors& f, const Tensor& bias, float* xb,
+                    float* y) {
+  const int64_t out = f.a.dim(0), rank = f.a.dim(1), in = f.b.dim(1);
+  gemm_nt(rows, rank, in, x, in, f.b.f32(), in, xb, rank);
+  gemm_nt(rows, out, rank, xb, rank, f.a.f32(), rank, y, out);
+  if (!bias.empty()) add_bias(y, bias.f32(), rows, out);
+}
+
 void apply_rope(const Rope& rope, float* x, int64_t width, int64_t heads, const BatchShape& s) {
   int64_t max_pos = 0;
   for (int64_t b = 0; b < s.batch; ++b) max_pos = std::max(max_pos, s.start_of(b) + s.seq);

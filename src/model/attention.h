@@ -11,6 +11,10 @@ namespace lmp {
 
 // y[rows, out] = x[rows, in] · Wᵀ (+ bias); W is f32 [out, in], bias empty or [out].
 void linear_forward(const float* x, int64_t rows, const Tensor& w, const Tensor& bias, float* y);
+// The same linear stored as factors W ≈ A·B: y = (x·Bᵀ)·Aᵀ (+ bias), two GEMMs; xb [rows, rank]
+// receives the intermediate x·Bᵀ (a tape keeps it for the backward).
+void linear_forward(const float* x, int64_t rows, const LowRankFactors& f, const Tensor& bias, float* xb,
+                    float* y);
 // Rotates every row of x [rows, width] (heads of head_dim) at its position in the batch.
 void apply_rope(const Rope& rope, float* x, int64_t width, int64_t heads, const BatchShape& s);
 // Stores the new keys/values of each sequence into the cache at their positions.

@@ -28,13 +28,19 @@ size_t BlockWeights::nbytes() const {
   return n;
 }
 
-BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t b) {
+BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t b, bool factored) {
   const ModelConfig& c = ckpt.config();
   auto load = [&](const std::string& leaf) { return ckpt.load_f32(names::layer(b, leaf)); };
   BlockWeights w;
   w.attn_norm = load("input_layernorm.weight");
   w.ffn_norm = load("post_attention_layernorm.weight");
-  for (const std::string& leaf : names::block_linears()) w.linear(leaf) = load(leaf + ".weight");
+  for (const std::string& leaf : names::block_linears()) {
+    LowRankFactors f;
+    if (factored && ckpt.load_factors(names::layer(b, leaf + ".weight"), f.a, f.b))
+      w.factors[leaf] = std::move(f);
+    else
+      w.linear(leaf) = load(leaf + ".weight");
+  }
   if (c.attention_bias) {
     w.q_bias = load("self_attn.q_proj.bias");
     w.k_bias = load("self_attn.k_proj.bias");

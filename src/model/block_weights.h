@@ -28,6 +28,8 @@ struct BlockWeights {
   size_t nbytes() const;
 };
 
-BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t block);
+// `factored`: linears the checkpoint stores as two factors go into `factors` (their dense tensor left
+// empty); otherwise every linear is dense (factored ones as their product).
+BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t block, bool factored = false);
 
 }  // namespace lmp

@@ -51,7 +51,7 @@ const BlockWeights& Model::block(int64_t b) const {
   LMP_CHECK(b >= 0 && b < config().num_layers, "model: block ", b, " out of range [0, ",
             config().num_layers, ")");
   auto& slot = blocks_[size_t(b)];
-  if (!slot) slot = std::make_unique<BlockWeights>(load_block_weights(ckpt_, b));
+  if (!slot) slot = std::make_unique<BlockWeights>(load_block_weights(ckpt_, b, factored_));
   return *slot;
 }
 

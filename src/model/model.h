@@ -40,6 +40,10 @@ class Model {
   // and at most one block is f32 at a time. Off (default): blocks are converted once and kept.
   void set_stream_blocks(bool on) { stream_blocks_ = on; }
   bool stream_blocks() const { return stream_blocks_; }
+  // Factored linears (lmp lowrank, W = A·B) run as their two factors, two GEMMs of rank columns, with no
+  // dense weight in memory (eval, generate). Off (default): blocks hold the dense product, as the
+  // compression pipeline's statistics need. Applies to blocks loaded after the call.
+  void set_factored(bool on) { factored_ = on; }
 
   // The output head [vocab, hidden] (f32; the embeddings when tied) and the final norm before it.
   const Tensor& lm_head() const { return lm_head_; }
@@ -69,6 +73,7 @@ class Model {
   Tensor embed_, final_norm_, lm_head_;  // lm_head_ aliases embed_ when tied
   mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
   bool stream_blocks_ = false;
+  bool factored_ = false;
   mutable BlockWorkspace ws_;
   mutable std::vector<float> hidden_;
 };

@@ -7,7 +7,7 @@
 
 namespace lmp {
 
-void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps) {
+void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps, float* inv_rms) {
 #pragma omp parallel for schedule(static) if (rows > 16)
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * n;
@@ -15,6 +15,7 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
     float ss = 0.0f;
     for (int64_t i = 0; i < n; ++i) ss += xr[i] * xr[i];
     const float inv = 1.0f / std::sqrt(ss / float(n) + eps);
+    if (inv_rms) inv_rms[r] = inv;
     for (int64_t i = 0; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
   }
 }

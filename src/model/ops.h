@@ -5,7 +5,9 @@
 namespace lmp {
 
 // y[r] = x[r] / sqrt(mean(x[r]²) + eps) * w, for rows r < rows of width n (as HF's LlamaRMSNorm in fp32).
-void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps);
+// inv_rms, when given, receives each row's 1 / sqrt(mean(x[r]²) + eps) (the backward's input).
+void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps,
+              float* inv_rms = nullptr);
 // gate[i] = silu(gate[i]) * up[i]
 void silu_mul(float* gate, const float* up, int64_t n);
 // x[r, :] += b for every row

@@ -74,4 +74,18 @@ void Rope::apply(float* row, int64_t heads, int64_t pos) const {
   }
 }
 
+void Rope::apply_inverse(float* row, int64_t heads, int64_t pos) const {
+  const int64_t half = head_dim_ / 2;
+  const float* c = &cos_[size_t(pos * half)];
+  const float* s = &sin_[size_t(pos * half)];
+  for (int64_t h = 0; h < heads; ++h) {
+    float* x = row + h * head_dim_;
+    for (int64_t i = 0; i < half; ++i) {
+      const float y1 = x[i], y2 = x[i + half];
+      x[i] = y1 * c[i] + y2 * s[i];
+      x[i + half] = y2 * c[i] - y1 * s[i];
+    }
+  }
+}
+
 }  // namespace lmp

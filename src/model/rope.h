@@ -18,6 +18,9 @@ class Rope {
   // Rotates `heads` consecutive head vectors of size head_dim in one row, at position `pos`
   // (pos < the reserved count).
   void apply(float* row, int64_t heads, int64_t pos) const;
+  // The inverse (= transposed) rotation at `pos`: takes the gradient of a rotated row back to the
+  // gradient of the row before apply().
+  void apply_inverse(float* row, int64_t heads, int64_t pos) const;
   const std::vector<float>& inv_freq() const { return inv_freq_; }
 
  private:

@@ -55,7 +55,7 @@ TEST(RecipeCli, MethodAndRecipeAreExclusive) {
                      "the recipe file, or --method without --recipe\n");
   res = run_cli(compress_args(out));
   EXPECT_NE(res.code, 0);
-  EXPECT_NE(res.err.find("give --method M (rtn, nf4, gptq, entquant, magnitude, wanda, sparsegpt) or --recipe FILE"),
+  EXPECT_NE(res.err.find("give --method M (rtn, nf4, gptq, entquant, magnitude, wanda, sparsegpt, svd, svd-llm, aa-svd) or --recipe FILE"),
             std::string::npos) << res.err;
   res = run_cli(compress_args(out) + " --recipe " + r + " --bits 3");
   EXPECT_NE(res.code, 0);

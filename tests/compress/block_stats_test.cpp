@@ -176,7 +176,7 @@ TEST_F(BlockStats, OrigStreamIsOnlyCarriedWhenAsked) {
     run(*model_, 0, act_, true, kStatHessian | kStatCross);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "compress: a method needs the cross term X^T X~, but the pipeline is not carrying "
+    EXPECT_STREQ(e.what(), "compress: a method needs the original model's inputs, but the pipeline is not carrying "
                            "the original model's activations");
   }
 }

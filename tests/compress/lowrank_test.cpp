@@ -94,7 +94,10 @@ TEST(LowRankRank, RatioFormulaFullRankAndErrors) {
   EXPECT_EQ(test::error_of([] { make_method(spec("svd-llm", -0.1)); }), "svd-llm: --ratio must be in (0, 1], found -0.1");
   EXPECT_EQ(test::error_of([] { make_method(spec("aa-svd", 0.5, -2)); }),
             "aa-svd: --rank must be >= 1 (or 0 = from --ratio), found -2");
-  EXPECT_EQ(method_fields("aa-svd"), (std::vector<std::string>{"ratio", "rank"}));
+  EXPECT_EQ(method_fields("aa-svd"), (std::vector<std::string>{"ratio", "rank", "factor_dtype"}));
+  MethodSpec f16 = spec("svd", 0.5);
+  f16.factor_dtype = "f16";
+  EXPECT_EQ(test::error_of([&] { make_method(f16); }), "svd: --factor-dtype must be f32 or bf16, found 'f16'");
 }
 
 TEST(LowRank, SvdIsTheEckartYoungTruncation) {

@@ -92,7 +92,7 @@ TEST(RecipeParse, ErrorsNameTheFileThePathAndTheValue) {
   EXPECT_EQ(parse_error(R"({"stages": [{"method": "rtn"}], "stage": 1})"),
             "r.json: stage: unknown key (expected description, stages, sequential, overrides)");
   EXPECT_EQ(parse_error(R"({"stages": [{"method": "gtpq"}]})"),
-            "r.json: stages[0].method: \"gtpq\" is not a method (known: entquant, gptq, magnitude, nf4, rtn, sparsegpt, wanda)");
+            "r.json: stages[0].method: \"gtpq\" is not a method (known: aa-svd, entquant, gptq, magnitude, nf4, rtn, sparsegpt, svd, svd-llm, wanda)");
   EXPECT_EQ(parse_error(R"({"stages": [{"method": "sparsegpt", "sparsity": 0.5, "bits": 4}]})"),
             "r.json: stages[0].bits: unknown field for sparsegpt (it takes: sparsity, nm, damp, block_size)");
   EXPECT_EQ(parse_error(R"({"stages": []})"), "r.json: stages: empty (expected at least one stage)");
@@ -133,7 +133,7 @@ TEST(RecipeParse, OverrideErrors) {
             "r.json: overrides[0].stage: 2 out of range 0-1");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "set": {"method": "rtn"}}]})"),
             "r.json: overrides[0].set.method: unknown field (fields: bits, group, sym, mse, act_order, static_groups, damp, "
-            "block_size, sparsity, nm, double_quant, lambda, optimizer, scale_dtype, ratio, rank; use \"stages\" to change methods)");
+            "block_size, sparsity, nm, double_quant, lambda, optimizer, scale_dtype, ratio, rank, factor_dtype; use \"stages\" to change methods)");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "skip": true, "set": {"bits": 8}}]})"),
             "r.json: overrides[0]: expected exactly one of \"set\", \"stages\" or \"skip\", found 2");
   EXPECT_EQ(parse_error(base + R"([{"match": "x", "skip": false}]})"),

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "io/lmp_dequant.h"
 #include "linalg/gemm.h"
 
 namespace lmp {
@@ -99,7 +100,7 @@ LowRankFactors split_factors(const ThinSvd& svd, int64_t k, const std::vector<do
 Tensor factors_product(const LowRankFactors& f) {
   const int64_t out = f.a.dim(0), k = f.a.dim(1), in = f.b.dim(1);
   Tensor w = Tensor::zeros(DType::F32, {out, in});
-  gemm_nn(out, in, k, f.a.f32(), k, f.b.f32(), in, w.f32(), in);
+  lmp_lowrank_product(f.a.f32(), f.b.f32(), out, k, in, w.f32());
   return w;
 }
 

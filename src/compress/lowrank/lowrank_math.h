@@ -34,7 +34,8 @@ std::vector<double> matmul(const std::vector<double>& a, const std::vector<doubl
 // B = diag(√σ_k)·Vᵀ_k·right [k, n] (`right` [n, n], or the identity when empty).
 LowRankFactors split_factors(const ThinSvd& svd, int64_t k, const std::vector<double>& right = {});
 
-// The dense f32 product A·B [out, in] of two factors.
+// The dense f32 product A·B [out, in] of two factors (io/lmp_dequant.h's lmp_lowrank_product: the same
+// bits the lmp reader gives back).
 Tensor factors_product(const LowRankFactors& f);
 
 }  // namespace lmp

@@ -6,6 +6,7 @@
 #include "compress/lowrank/lowrank_math.h"
 #include "compress/lowrank/lowrank_rank.h"
 #include "compress/quant/spec_check.h"
+#include "core/dtype.h"
 #include "core/error.h"
 
 namespace lmp {
@@ -37,6 +38,10 @@ std::vector<double> mean_of(const std::string& what, const char* stat, const std
   return m;
 }
 
+void round_to_bf16(Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = bf16_to_f32(f32_to_bf16(t.f32()[i]));
+}
+
 std::vector<double> transpose(const std::vector<double>& a, int64_t n) {
   std::vector<double> t(a.size());
   for (int64_t i = 0; i < n; ++i)
@@ -47,7 +52,7 @@ std::vector<double> transpose(const std::vector<double>& a, int64_t n) {
 class LowRankMethod : public LinearMethod {
  public:
   LowRankMethod(std::string name, uint32_t needs, const MethodSpec& s)
-      : name_(std::move(name)), needs_(needs), ratio_(s.ratio), rank_(s.rank) {}
+      : name_(std::move(name)), needs_(needs), ratio_(s.ratio), rank_(s.rank), bf16_(s.factor_dtype == "bf16") {}
   std::string name() const override { return name_; }
   uint32_t needs() const override { return needs_; }
   Kind produces() const override { return Kind::LowRank; }
@@ -57,7 +62,12 @@ class LowRankMethod : public LinearMethod {
     const int64_t k = lowrank_rank(name_, tensor, out, in, ratio_, rank_);
     LMP_CHECK(needs_ == kStatNone || stats.in == in, name_, ": ", tensor, ": statistics of ", stats.in,
               " inputs for a weight of ", in);
-    return lowrank_linear(factorize(name_ + ": " + tensor, weight, stats, k));
+    LowRankFactors f = factorize(name_ + ": " + tensor, weight, stats, k);
+    if (bf16_) {
+      round_to_bf16(f.a);
+      round_to_bf16(f.b);
+    }
+    return lowrank_linear(std::move(f));
   }
 
  protected:
@@ -69,6 +79,7 @@ class LowRankMethod : public LinearMethod {
   uint32_t needs_;
   double ratio_;
   int64_t rank_;
+  bool bf16_;
 };
 
 class SvdMethod : public LowRankMethod {
@@ -111,6 +122,8 @@ class AaSvdMethod : public LowRankMethod {
 };
 
 void check_lowrank_spec(const std::string& method, const MethodSpec& s) {
+  LMP_CHECK(s.factor_dtype == "f32" || s.factor_dtype == "bf16", method, ": --factor-dtype must be f32 or bf16, "
+            "found '", s.factor_dtype, "'");
   LMP_CHECK(s.rank >= 0, method, ": --rank must be >= 1 (or 0 = from --ratio), found ", s.rank);
   LMP_CHECK(s.rank > 0 || (std::isfinite(s.ratio) && s.ratio > 0 && s.ratio <= 1), method,
             ": --ratio must be in (0, 1], found ", s.ratio);
