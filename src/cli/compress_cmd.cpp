@@ -35,6 +35,7 @@ struct CompressArgs {
   CLI::Option* method_opt = nullptr;
   std::vector<CLI::Option*> spec_opts;  // the flags that set `spec`: --method only
   int64_t batch_samples = 8;
+  RefineOptions refine{0};  // epochs 0: no refinement
   double target_bpw = 0, super_threshold = 50;
   CLI::Option* target_opt = nullptr;
   bool json = false, force = false, include_head = false;
@@ -284,6 +285,13 @@ nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const Pi
     j["bpw_entropy"] = w.lmp->sizes().bpw_ideal();
   }
   if (uses_entquant(recipe)) j["entquant"] = entquant_json(e);
+  if (!r.refine.empty()) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (const BlockRefineSummary& s : r.refine)
+      blocks.push_back({{"block", s.block}, {"mse_before", s.mse_before}, {"mse_after", s.mse_after},
+                        {"seconds", s.seconds}, {"steps", s.steps}});
+    j["refine"] = {{"epochs", a.refine.epochs}, {"lr", a.refine.lr}, {"batch", a.refine.batch}, {"blocks", blocks}};
+  }
   return j;
 }
 
@@ -301,6 +309,9 @@ void print_human(const CompressArgs& a, const PipelineReport& r, const Export& w
               : disk.bpw_linears(), disk.bpw_file());
   if (w.lmp) std::printf(", %.3f ideal entropy", w.lmp->sizes().bpw_ideal());
   std::printf(", sparsity %.3f -> %s\n", r.sparsity, a.out.c_str());
+  for (const BlockRefineSummary& s : r.refine)
+    std::printf("refined block %lld: MSE %.4g -> %.4g (%lld steps, %.1f s)\n", (long long)s.block, s.mse_before,
+                s.mse_after, (long long)s.steps, s.seconds);
 }
 
 int run_compress(CompressArgs& a) {
@@ -315,6 +326,15 @@ int run_compress(CompressArgs& a) {
             recipe.source.empty() ? "--method " + chain_name(recipe.stages)
                                   : recipe.source + " (" + chain_name(recipe.stages) + ")",
             " needs calibration data: give --calib FILE (from `lmpress select`)");
+  LMP_CHECK(a.refine.epochs >= 0, "compress: --refine-epochs must be >= 0, found ", a.refine.epochs);
+  LMP_CHECK(a.refine.epochs == 0 || !a.calib.empty(), "compress: --refine-epochs needs calibration data: give "
+            "--calib FILE (from `lmpress select`)");
+  LMP_CHECK(a.refine.epochs == 0 || (std::isfinite(a.refine.lr) && a.refine.lr > 0), "compress: --refine-lr must be "
+            "a finite number > 0, found ", a.refine.lr);
+  LMP_CHECK(a.refine.epochs == 0 || a.refine.batch >= 1, "compress: --refine-batch must be >= 1, found ",
+            a.refine.batch);
+  LMP_CHECK(a.refine.epochs == 0 || a.format != "gguf", "compress: --refine-epochs changes the norms, which the gguf "
+            "export does not write yet: use --format hf or lmp");
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};
@@ -326,6 +346,7 @@ int run_compress(CompressArgs& a) {
   po.recipe = recipe;
   po.batch_samples = a.batch_samples;
   po.include_head = a.include_head;
+  if (a.refine.epochs > 0) po.refine = a.refine;
   const PipelineReport r = compress_model(model, calib.input_ids, calib.n, calib.seq, po,
                                           [&](const CompressedBlock& b) { writer.add_block(b); },
                                           [&](const CompressedLinear& h) { writer.add_head(h); });
@@ -402,6 +423,14 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_option("--ignore", a->ignore, "Skip linears whose canonical name matches this regex (repeatable; with --recipe, added "
                   "after its overrides)");
   cmd->add_option("--batch-samples", a->batch_samples, "Calibration samples per forward batch")->capture_default_str();
+  cmd->add_option("--refine-epochs", a->refine.epochs, "Block refinement (AA-SVD): after each block's linears, train "
+                  "its factors and norms for E passes over the calibration set so that the block reproduces the "
+                  "original block's outputs (reference: 25; 0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--refine-lr", a->refine.lr, "Block refinement: AdamW learning rate (warm-up 10%, cosine to 0.1x)")
+      ->capture_default_str();
+  cmd->add_option("--refine-batch", a->refine.batch, "Block refinement: calibration sequences per optimizer step")
+      ->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "llama2.c models: tokenizer .bin (default: tok*.bin beside)");
   cmd->add_flag("--include-head", a->include_head, "Compress lm_head too (after the last block, from the final norm's "
                 "output; overrides match lm_head.weight); a head tied to the embeddings is untied in the export");

@@ -230,6 +230,11 @@ void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibAc
   compress(groups[1], s_o);
   compress(groups[2], s_gu);
   compress(groups[3], s_down);
+  advance_stream(model, layer, w, act);
+}
+
+void advance_stream(const Model& model, int64_t layer, const BlockWeights& w, CalibActivations& act) {
+  const int64_t dim = model.config().hidden_size;
   BlockWorkspace ws;
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t) {
     block_forward(model.config(), w, model.rope(), layer, act.x.data() + r0 * dim, BatchShape{ns, act.seq, {}},

@@ -52,6 +52,9 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
 void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibActivations& act,
                      const GroupFlags& flags, const GroupCompressor& compress);
 
+// x becomes the output of block `layer` under weights `w` (the orig stream is not touched).
+void advance_stream(const Model& model, int64_t layer, const BlockWeights& w, CalibActivations& act);
+
 // Statistics of lm_head's input, rms_norm(x) with the final norm, over both streams' final hidden states
 // (for --include-head, after the last block).
 LinearStats head_stats(const Model& model, const CalibActivations& act, uint32_t flags);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "compress/block_refine_stage.h"
 #include "compress/block_stats.h"
 #include "compress/method_chain.h"
 #include "core/error.h"
@@ -144,6 +145,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   int head_override = -1;
   const MethodChain* head_chain = opt.include_head ? plan.chain_for(names::lm_head(), head_override) : nullptr;
   orig = orig || (head_chain && (head_chain->needs() & kStatNeedsOrig));
+  orig = orig || opt.refine.has_value();  // refinement's targets are the original block's outputs
   const MemoryPlan mem = plan_memory(c, n, seq, sequential, orig);
   if (Progress::enabled()) print_memory_plan(mem, n, seq);
 
@@ -159,6 +161,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   Totals totals;
   std::vector<OverrideReport> overrides = override_reports(recipe);
   Progress progress("compress " + plan.base().name(), c.num_layers, "blocks");
+  std::vector<BlockRefineSummary> refined;
   for (int64_t b = 0; b < c.num_layers; ++b) {
     BlockWeights w = model.block(b);  // a copy we compress in place
     CompressedBlock out;
@@ -182,9 +185,20 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
         out.linears.emplace(leaf, std::move(cl));
       }
     };
+    std::vector<float> x_in;  // the block's shifted inputs, when it is refined
+    if (opt.refine) x_in = act.x;
     // Per input group, the union of the statistics its linears' chains need.
     if (sequential == "linear") run_block_staged(model, b, w, act, flags[size_t(b)], compress);
     else run_block_whole(model, b, w, act, flags[size_t(b)], compress);
+    if (opt.refine) {
+      const auto r0 = std::chrono::steady_clock::now();
+      const RefineReport rr = refine_compressed_block(model, b, w, out, x_in.data(), act.x_orig.data(), n, seq,
+                                                      *opt.refine);
+      refined.push_back({b, rr.mse_before, rr.mse_after,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count(), rr.steps});
+      act.x = std::move(x_in);  // the shifted stream through the refined block
+      advance_stream(model, b, w, act);
+    }
     model.set_block(b, std::move(w));
     if (sink) sink(out);
     progress.update(b + 1);
@@ -214,6 +228,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   r.linears = totals.linears;
   r.ignored = totals.ignored;
   r.params = totals.params;
+  r.refine = std::move(refined);
   if (totals.params > 0) {
     r.bpw_codes = totals.codes_bits / double(totals.params);
     r.bpw_total = totals.total_bits / double(totals.params);

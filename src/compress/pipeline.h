@@ -24,6 +24,7 @@
 #include "compress/linear_method.h"
 #include "compress/recipe.h"
 #include "model/model.h"
+#include "train/block_refine.h"
 
 namespace lmp {
 
@@ -36,6 +37,9 @@ struct PipelineOptions {
   int64_t batch_samples = 8;         // calibration samples per forward batch
   bool include_head = false;         // also compress lm_head (name "lm_head.weight"; overrides apply),
                                      // from the final norm's output after the last block
+  // Block refinement after each block's linears (AA-SVD, compress/block_refine_stage.h); carries the
+  // original model's stream.
+  std::optional<RefineOptions> refine;
 };
 
 // The recipe compress_model runs for `opt`: opt.recipe or the one-stage recipe of opt.spec, with
@@ -45,6 +49,9 @@ Recipe pipeline_recipe(const PipelineOptions& opt);
 struct CompressedBlock {
   int64_t index = 0;
   std::map<std::string, CompressedLinear> linears;  // by leaf ("self_attn.q_proj"); ignored ones absent
+  // The block's other tensors a block stage changed (refinement: RMSNorm weights, biases), f32 by
+  // canonical name ("model.layers.3.input_layernorm.weight"); writers store these instead of the input's.
+  std::map<std::string, Tensor> tensors;
 };
 
 // How many linears one override of the recipe decided, and what it did.
@@ -54,6 +61,13 @@ struct OverrideReport {
   int64_t linears = 0;
 };
 
+// One block's refinement: mean squared error against the original block's outputs.
+struct BlockRefineSummary {
+  int64_t block = 0;
+  double mse_before = 0, mse_after = 0, seconds = 0;
+  int64_t steps = 0;
+};
+
 struct PipelineReport {
   std::string method, sequential;                    // method: the recipe's chain, "sparsegpt+gptq"
   std::vector<OverrideReport> overrides;
@@ -61,6 +75,7 @@ struct PipelineReport {
   double seconds = 0;
   double bpw_codes = 0, bpw_total = 0, sparsity = 0;  // weighted by parameter count
   int64_t params = 0;                                  // parameters of the compressed linears
+  std::vector<BlockRefineSummary> refine;              // per block, when PipelineOptions::refine
 };
 
 // Called after each block with its compressed linears (writers stream from here), and with the

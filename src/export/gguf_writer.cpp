@@ -187,6 +187,8 @@ void GgufWriter::write(const std::string& name, const Tensor& f32, const Compres
 }
 
 void GgufWriter::add_block(const CompressedBlock& block) {
+  LMP_CHECK(block.tensors.empty(), "export gguf: block ", block.index, " has refined norms or biases (",
+            block.tensors.begin()->first, ", ...), which the gguf export does not write yet; use --format hf or lmp");
   for (const std::string& leaf : names::block_linears()) {
     const std::string name = names::layer(block.index, leaf + ".weight");
     const auto it = block.linears.find(leaf);

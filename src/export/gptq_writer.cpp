@@ -94,7 +94,10 @@ void GptqWriter::add_block(const CompressedBlock& block) {
   std::vector<std::pair<std::string, Tensor>> tensors;
   const std::string prefix = names::layer(block.index, "");
   for (const std::string& name : in_.tensor_names())  // norms and biases
-    if (name.rfind(prefix, 0) == 0 && !is_linear_weight(name)) tensors.emplace_back(name, to_f16(in_.load_f32(name)));
+    if (name.rfind(prefix, 0) == 0 && !is_linear_weight(name)) {
+      const auto it = block.tensors.find(name);  // a block stage's refined norm or bias
+      tensors.emplace_back(name, to_f16(it != block.tensors.end() ? it->second : in_.load_f32(name)));
+    }
   for (const std::string& leaf : names::block_linears()) {
     const auto it = block.linears.find(leaf);
     for (auto& t : packed(names::layer(block.index, leaf), it == block.linears.end() ? nullptr : &it->second))

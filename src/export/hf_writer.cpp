@@ -55,11 +55,11 @@ HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dty
     shard_of_[names::lm_head()] = shard_of_.at(names::embed());
     missing_[shard_of_.at(names::embed())].insert(names::lm_head());
   }
-  // Everything that is not a block linear (or a compressed head) is copied from the input now.
+  // Everything outside the blocks (but a compressed head) is copied from the input now; a block's
+  // tensors come with add_block, which may have changed its norms and biases.
   for (const std::string& name : input.tensor_names()) {
-    const bool linear = name.find(".self_attn.") != std::string::npos || name.find(".mlp.") != std::string::npos;
     if (head && name == names::lm_head()) continue;
-    if (!linear || name.find(".bias") != std::string::npos) put(name, input.load_f32(name));
+    if (name.rfind("model.layers.", 0) != 0) put(name, input.load_f32(name));
   }
   flush_complete_shards();
 }
@@ -78,6 +78,16 @@ void HfWriter::add_block(const CompressedBlock& block) {
     const std::string name = names::layer(block.index, leaf + ".weight");
     if (!block.linears.count(leaf)) put(name, in_.load_f32(name));
   }
+  // Norms and biases: as a block stage changed them, else the input's.
+  const std::string prefix = names::layer(block.index, "");
+  for (const std::string& name : in_.tensor_names()) {
+    if (name.rfind(prefix, 0) != 0 || missing_[shard_of_.at(name)].count(name) == 0) continue;
+    const auto it = block.tensors.find(name);
+    put(name, it != block.tensors.end() ? it->second : in_.load_f32(name));
+  }
+  for (const auto& [name, t] : block.tensors)
+    LMP_CHECK(name.rfind(prefix, 0) == 0 && in_.has(name), "export hf: block ", block.index, " changed '", name,
+              "', which is not a tensor of that block in the input");
   flush_complete_shards();
 }
 

@@ -64,6 +64,11 @@ void LmpWriter::add_block(const CompressedBlock& block) {
   for (const auto& [leaf, cl] : block.linears) put(names::layer(block.index, leaf + ".weight"), cl);
   for (const std::string& leaf : names::block_linears())  // skipped (--ignore): the input's tensor, at finish
     if (!block.linears.count(leaf)) pending_.erase(names::layer(block.index, leaf + ".weight"));
+  for (const auto& [name, t] : block.tensors) {  // refined norms and biases, in f32
+    LMP_CHECK(name.rfind(names::layer(block.index, ""), 0) == 0 && in_.has(name), "export lmp: block ", block.index,
+              " changed '", name, "', which is not a tensor of that block in the input");
+    plain_[name] = deep_copy(t);
+  }
 }
 
 void LmpWriter::add_head(const CompressedLinear& head) {

@@ -66,6 +66,7 @@ class Stepper {
       : cfg_(cfg), rope_(rope), layer_(layer), w_(w), o_(o), opt_(adamw_options(o)), grads_(zero_grads_like(w)) {
     const std::vector<NamedTensor> pw = trainable_tensors(w), pg = trainable_tensors(grads_);
     for (size_t i = 0; i < pw.size(); ++i) {
+      if (std::find(o.frozen.begin(), o.frozen.end(), pw[i].name) != o.frozen.end()) continue;
       params_.push_back({pw[i].tensor->f32(), pg[i].tensor->f32(), pw[i].tensor->numel()});
       grads_slots_.push_back({pg[i].tensor->f32(), pg[i].tensor->numel()});
     }

@@ -8,6 +8,7 @@
 // Deviation: a non-finite loss or gradient norm stops with an error (the reference would go on).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "model/block_weights.h"
@@ -22,6 +23,9 @@ struct RefineOptions {
   double weight_decay = 0.01;
   int64_t batch = 32;         // sequences per optimizer step (the last batch may be smaller)
   double max_grad_norm = 1.0;
+  // Trainable tensors (trainable_tensors() names, e.g. "mlp.down_proj.weight") left as they are: a
+  // quantized or pruned linear beside the factored ones keeps its representation.
+  std::vector<std::string> frozen;
 };
 
 struct RefineReport {
