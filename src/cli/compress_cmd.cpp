@@ -185,7 +185,14 @@ Export make_export(const CompressArgs& a, const Checkpoint& ck, const Recipe& r)
   const bool head = a.include_head && stages_for(r, names::lm_head()) != nullptr;  // else kept as it is
   if (a.format == "gptq") e.gptq = std::make_unique<GptqWriter>(ck, a.out, gptq_export_spec(r, ck.config(), head), a.force, head);
   else if (a.format == "gguf") e.gguf = std::make_unique<GgufWriter>(ck, a.out, a.gguf_type, a.force, head);
-  else if (a.format == "lmp") e.lmp = std::make_unique<LmpWriter>(ck, a.out, a.force, head);
+  else if (a.format == "lmp") {
+    // Each record names the chain that produced its linear ("gptq", "aa-svd", "sparsegpt+gptq").
+    const LmpWriter::MethodLabel label = [&r](const std::string& name) {
+      const std::vector<MethodSpec>* s = stages_for(r, name);
+      return s ? chain_name(*s) : std::string();
+    };
+    e.lmp = std::make_unique<LmpWriter>(ck, a.out, a.force, head, RansOptions{}, label);
+  }
   else e.hf = std::make_unique<HfWriter>(ck, a.out, a.dtype, a.force, head);
   return e;
 }
