@@ -20,6 +20,7 @@
 #include "compress/quant/nf4.h"
 #include "compress/quant/quant_grid.h"
 #include "compress/quant/rtn.h"
+#include "compress/registry.h"
 #include "core/error.h"
 #include "core/fp8.h"
 #include "data/text_file.h"
@@ -328,6 +329,15 @@ using Tensors = std::vector<std::pair<std::string, Tensor>>;
 using Meta = std::map<std::string, std::string>;
 const std::string kQ = "model.layers.0.self_attn.q_proj.weight";  // fp8 [64, 64]
 const std::string kUp = "model.layers.1.mlp.up_proj.weight";      // int4 g32, permuted [160, 64]
+const std::string kO = "model.layers.0.self_attn.o_proj.weight";   // lowrank, rank 8 [64, 64]
+
+// svd at rank 8 (compress/lowrank/).
+CompressedLinear lowrank_o(const Tensor& w) {
+  MethodSpec s;
+  s.method = "svd";
+  s.rank = 8;
+  return make_method(s)->compress(kO, w, LinearStats());
+}
 
 // tiny-mistral as an lmp checkpoint (the hand-built mix) in a fresh directory; returns the directory.
 std::string small_lmp(const std::string& tag) {
@@ -339,6 +349,7 @@ std::string small_lmp(const std::string& tag) {
     blk.linears["self_attn.q_proj"] = fp8_linear(in.load_f32(names::layer(b, "self_attn.q_proj.weight")));
     blk.linears["mlp.up_proj"] = permuted_int_linear(in.load_f32(names::layer(b, "mlp.up_proj.weight")), 3);
     blk.linears["mlp.down_proj"] = nf4_quantize(in.load_f32(names::layer(b, "mlp.down_proj.weight")), 64, false);
+    blk.linears["self_attn.o_proj"] = lowrank_o(in.load_f32(names::layer(b, "self_attn.o_proj.weight")));
     w.add_block(blk);
   }
   w.finish();
@@ -401,8 +412,8 @@ TEST(LmpCheckpoint, SmallCheckpointOpensAndDecodesLazily) {
   EXPECT_EQ(ck.info(kUp).file_name, kUp + ".codes");
   EXPECT_EQ(test::error_of([&] { ck.raw(kQ); }).rfind("checkpoint " + dir + ": " + kQ + ": stored packed (lmp fp8", 0),
             0u);
-  EXPECT_EQ(ck.metadata().at("quantization").rfind("lmp v1: 6 coded linears (2 entquant fp8 λ=0, 2 int4 g32, "
-                                                   "2 nf4 b64), ", 0),
+  EXPECT_EQ(ck.metadata().at("quantization").rfind("lmp v1: 8 coded linears (2 entquant fp8 λ=0, 2 int4 g32, "
+                                                   "2 lowrank, 2 nf4 b64), ", 0),
             0u)
       << ck.metadata().at("quantization");
 }
@@ -483,6 +494,41 @@ TEST(LmpCheckpoint, ScalesMayBeBf16ButNoOtherNarrowType) {
   rewrite(dir, [](Tensors& t, Meta&) { tensor(t, kQ + ".scales") = Tensor::zeros(DType::F16, {64}); });
   EXPECT_EQ(open_error(dir), "checkpoint " + dir + ": model.safetensors: " + kQ +
                                  ".scales: expected dtype F32 or BF16, found F16");
+}
+
+TEST(LmpCheckpoint, LowRankLinearsRoundTripAsFactorsAndBadOnesAreNamed) {
+  LMP_REQUIRE_SHARED();
+  const std::string dir = small_lmp("lmp-lowrank");
+  const Checkpoint in = Checkpoint::open(test::shared_path("models/tiny-mistral"));
+  const CompressedLinear want = lowrank_o(in.load_f32(kO));
+  const Checkpoint ck = Checkpoint::open(dir);
+  EXPECT_TRUE(same_bytes(ck.load_f32(kO), want.weight)) << "A·B read back bit for bit";
+  Tensor a, b;
+  ASSERT_TRUE(ck.load_factors(kO, a, b));
+  EXPECT_TRUE(same_bytes(a, want.lowrank->a));
+  EXPECT_TRUE(same_bytes(b, want.lowrank->b));
+  EXPECT_FALSE(ck.load_factors(kQ, a, b)) << "an fp8 linear has no factors";
+  EXPECT_EQ(ck.info(kO).nbytes, uint64_t(64 * 8 + 8 * 64) * 4);
+  EXPECT_EQ(ck.packing(kO), "lmp lowrank");
+  rewrite(dir, [](Tensors&, Meta& m) {
+    auto rec = nlohmann::json::parse(m.at("lmp:" + kO));
+    rec["rank"] = 65;
+    m["lmp:" + kO] = rec.dump();
+  });
+  EXPECT_EQ(open_error(dir), "checkpoint " + dir + ": model.safetensors: lmp:" + kO +
+                                 ": field \"rank\": expected an integer in [1, 64] (min of the shape), found 65");
+  const std::string d2 = small_lmp("lmp-lowrank-b");
+  rewrite(d2, [](Tensors& t, Meta&) { tensor(t, kO + ".b") = Tensor::zeros(DType::F32, {8, 63}); });
+  EXPECT_EQ(open_error(d2), "checkpoint " + d2 + ": model.safetensors: " + kO +
+                                ".b: expected shape [8, 64] (rank 8 of the record), found [8, 63]");
+  const std::string d3 = small_lmp("lmp-lowrank-codes");
+  rewrite(d3, [](Tensors& t, Meta&) { t.emplace_back(kO + ".codes", Tensor::zeros(DType::U8, {4})); });
+  EXPECT_EQ(open_error(d3), "checkpoint " + d3 + ": model.safetensors: " + kO +
+                                ".codes: not expected beside lowrank codes (record lmp:" + kO + ")");
+  const std::string d4 = small_lmp("lmp-lowrank-nan");
+  rewrite(d4, [](Tensors& t, Meta&) { tensor(t, kO + ".a").f32()[3] = std::nanf(""); });
+  EXPECT_EQ(load_error(d4, kO), "checkpoint " + d4 + ": model.safetensors: " + kO +
+                                    ".a: element 3 is nan, expected a finite value");
 }
 
 TEST(LmpCheckpoint, CorruptStreamNamesFileTensorAndChunk) {
