@@ -110,6 +110,14 @@ void add_nf4(Tensors& t, Meta& meta, const std::string& x, const Shape& s, std::
   t.emplace_back(x + ".codebook", book);
 }
 
+void add_lowrank(Tensors& t, Meta& meta, const std::string& x, const Shape& s, std::mt19937& rng) {
+  LmpRecord r = record(LmpCodes::LowRank, s[0], s[1], "aa-svd");
+  r.rank = 8;
+  meta[kLmpRecordPrefix + x] = r.to_json().dump();
+  t.emplace_back(x + ".a", random_f32({r.out, r.rank}, rng, -0.1f, 0.1f));
+  t.emplace_back(x + ".b", random_f32({r.rank, r.in}, rng, -0.1f, 0.1f));
+}
+
 // tiny-mistral as an lmp checkpoint in `dir`.
 void write_lmp(const std::string& dir) {
   const std::string src = test::shared_path("models/tiny-mistral");
@@ -125,6 +133,7 @@ void write_lmp(const std::string& dir) {
     auto has = [&](const char* leaf) { return n.find(leaf) != std::string::npos; };
     if (has("q_proj") || has("k_proj") || has("v_proj")) add_fp8(t, meta, n, st.tensor(n).to_f32());
     else if (has("o_proj") || has("gate_proj")) add_int(t, meta, n, e.shape, has("o_proj"), rng);
+    else if (has("up_proj") && has("layers.0.")) add_lowrank(t, meta, n, e.shape, rng);
     else if (has("up_proj")) add_int(t, meta, n, e.shape, false, rng);
     else if (has("down_proj")) add_nf4(t, meta, n, e.shape, rng);
     else t.emplace_back(n, st.tensor(n));
@@ -158,6 +167,7 @@ TEST(FuzzLmp, ValidCheckpointLoads) {
   write_lmp(dir);
   EXPECT_NO_THROW(open_and_load_all(dir));
   EXPECT_EQ(Checkpoint::open(dir).packing("model.layers.1.mlp.down_proj.weight"), "lmp nf4 b64");
+  EXPECT_EQ(Checkpoint::open(dir).packing("model.layers.0.mlp.up_proj.weight"), "lmp lowrank");
 }
 
 TEST(FuzzLmp, CorruptedHeaderFailsCleanly) {
@@ -186,7 +196,7 @@ TEST(FuzzLmp, CorruptedStreamsFailCleanly) {
   write_lmp(dir);
   const std::string orig = test::read_file(dir + "/model.safetensors");
   const auto ranges = stream_ranges(dir + "/model.safetensors");
-  ASSERT_EQ(ranges.size(), 14u);
+  ASSERT_EQ(ranges.size(), 13u);  // 14 linears, one of them lowrank (no stream)
   test::Corruptor c(77);
   test::Outcomes out;
   test::FileImage file(dir + "/model.safetensors");
