@@ -4,12 +4,9 @@
 # are bytes on disk (the compress report's `bpw` and `bpw_file`); peak RSS from /usr/bin/time -v.
 # usage: bench/entquant_rd.sh MODEL_NAME OUT.jsonl CONFIG...   (CONFIG: eq:L, lbfgs:L, tb:B, rtn:BITS, gptq:BITS)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-LMP=${LMPRESS:-build/lmpress}
-SHARED=${LMP_SHARED:-../shared}
-model=$1; out=$2; shift 2
-work=${LMP_RD_WORK:-/tmp/lmp-rd}/$model
-mkdir -p "$work"
+WORK_ROOT=${LMP_RD_WORK:-/tmp/lmp-rd}
+source "$(dirname "$0")/table_common.sh"
+shift 2
 for cfg in "$@"; do
   kind=${cfg%%:*}; val=${cfg#*:}; dir="$work/$kind-$val"
   case $kind in
@@ -20,9 +17,7 @@ for cfg in "$@"; do
     gptq) args=(--method gptq --bits "$val" --group 128 --act-order --calib "$SHARED/reference/calib_128x512.safetensors") ;;
     *) echo "unknown config $cfg" >&2; exit 2 ;;
   esac
-  /usr/bin/time -v "$LMP" compress "$SHARED/models/$model" -o "$dir" "${args[@]}" --format lmp --force --json -q \
-    > "$dir.compress.json" 2> "$dir.compress.time"
-  "$LMP" eval "$dir" --text "$SHARED/data/corpus/heldout_dev.jsonl" --ctx 512 --json -q > "$dir.eval.json"
+  compress_and_eval "$dir" "${args[@]}"
   python3 - "$model" "$cfg" "$dir" >> "$out" <<'PY'
 import json, re, sys
 model, cfg, d = sys.argv[1:]

@@ -5,20 +5,15 @@
 # /usr/bin/time -v. usage: bench/lowrank_table.sh MODEL OUT.jsonl CONFIG...
 #   CONFIG: METHOD:RATIO[:EPOCHS[:FACTOR_DTYPE]]   e.g. svd:0.8  aa-svd:0.6:25  aa-svd:0.6:0:bf16
 set -euo pipefail
-cd "$(dirname "$0")/.."
-LMP=${LMPRESS:-build/lmpress}
-SHARED=${LMP_SHARED:-../shared}
-model=$1; out=$2; shift 2
-work=${LMP_LR_WORK:-/tmp/lmp-lowrank}/$model
-mkdir -p "$work"
+WORK_ROOT=${LMP_LR_WORK:-/tmp/lmp-lowrank}
+source "$(dirname "$0")/table_common.sh"
+shift 2
 for cfg in "$@"; do
   IFS=: read -r method ratio epochs dtype <<< "$cfg"
   epochs=${epochs:-0}; dtype=${dtype:-f32}
   dir="$work/$method-$ratio-e$epochs-$dtype"
-  /usr/bin/time -v "$LMP" compress "$SHARED/models/$model" -o "$dir" --method "$method" --ratio "$ratio" \
-    --factor-dtype "$dtype" --refine-epochs "$epochs" --calib "$SHARED/reference/calib_128x512.safetensors" \
-    --format lmp --force --json -q > "$dir.compress.json" 2> "$dir.compress.time"
-  "$LMP" eval "$dir" --text "$SHARED/data/corpus/heldout_dev.jsonl" --ctx 512 --json -q > "$dir.eval.json"
+  compress_and_eval "$dir" --method "$method" --ratio "$ratio" --factor-dtype "$dtype" --refine-epochs "$epochs" \
+    --calib "$SHARED/reference/calib_128x512.safetensors"
   python3 - "$model" "$cfg" "$dir" >> "$out" <<'PY'
 import json, re, sys
 model, cfg, d = sys.argv[1:]

@@ -60,32 +60,32 @@ void Rope::reserve(int64_t positions) const {
   cached_positions_ = n;
 }
 
-void Rope::apply(float* row, int64_t heads, int64_t pos) const {
-  const int64_t half = head_dim_ / 2;
-  const float* c = &cos_[size_t(pos * half)];
-  const float* s = &sin_[size_t(pos * half)];
+namespace {
+// Rotates each (x[i], x[i + half]) pair of `heads` head vectors by the angle whose cos/sin are c/s, or
+// by its negative when `inverse` (the transpose: sin's sign flips, which is exact in f32).
+template <bool inverse>
+void rotate_heads(float* row, int64_t heads, int64_t head_dim, const float* c, const float* s) {
+  const int64_t half = head_dim / 2;
   for (int64_t h = 0; h < heads; ++h) {
-    float* x = row + h * head_dim_;
+    float* x = row + h * head_dim;
     for (int64_t i = 0; i < half; ++i) {
       const float x1 = x[i], x2 = x[i + half];
-      x[i] = x1 * c[i] - x2 * s[i];
-      x[i + half] = x2 * c[i] + x1 * s[i];
+      const float sn = inverse ? -s[i] : s[i];
+      x[i] = x1 * c[i] - x2 * sn;
+      x[i + half] = x2 * c[i] + x1 * sn;
     }
   }
 }
+}  // namespace
+
+void Rope::apply(float* row, int64_t heads, int64_t pos) const {
+  const size_t at = size_t(pos * (head_dim_ / 2));
+  rotate_heads<false>(row, heads, head_dim_, &cos_[at], &sin_[at]);
+}
 
 void Rope::apply_inverse(float* row, int64_t heads, int64_t pos) const {
-  const int64_t half = head_dim_ / 2;
-  const float* c = &cos_[size_t(pos * half)];
-  const float* s = &sin_[size_t(pos * half)];
-  for (int64_t h = 0; h < heads; ++h) {
-    float* x = row + h * head_dim_;
-    for (int64_t i = 0; i < half; ++i) {
-      const float y1 = x[i], y2 = x[i + half];
-      x[i] = y1 * c[i] + y2 * s[i];
-      x[i + half] = y2 * c[i] - y1 * s[i];
-    }
-  }
+  const size_t at = size_t(pos * (head_dim_ / 2));
+  rotate_heads<true>(row, heads, head_dim_, &cos_[at], &sin_[at]);
 }
 
 }  // namespace lmp

@@ -22,19 +22,16 @@ void check_tape(const ModelConfig& cfg, const BlockTape& t) {
               n, " (", R, " rows); record it with block_forward(..., tape) on this config");
   };
   LMP_CHECK(R > 0, "block_backward: the tape holds no batch (rows = ", R, ")");
-  expect(t.x_in, R * dim, "x_in");
-  expect(t.inv_rms1, R, "inv_rms1");
-  expect(t.n1, R * dim, "n1");
-  expect(t.q, R * qd, "q");
-  expect(t.k, R * kvd, "k");
-  expect(t.v, R * kvd, "v");
-  expect(t.attn, R * qd, "attn");
-  expect(t.x_mid, R * dim, "x_mid");
-  expect(t.inv_rms2, R, "inv_rms2");
-  expect(t.n2, R * dim, "n2");
-  expect(t.gate, R * inter, "gate");
-  expect(t.up, R * inter, "up");
-  expect(t.hidden, R * inter, "hidden");
+  const struct {
+    const std::vector<float>& values;
+    int64_t width;
+    const char* name;
+  } recorded[] = {{t.x_in, dim, "x_in"},   {t.inv_rms1, 1, "inv_rms1"}, {t.n1, dim, "n1"},
+                  {t.q, qd, "q"},          {t.k, kvd, "k"},             {t.v, kvd, "v"},
+                  {t.attn, qd, "attn"},    {t.x_mid, dim, "x_mid"},     {t.inv_rms2, 1, "inv_rms2"},
+                  {t.n2, dim, "n2"},       {t.gate, inter, "gate"},     {t.up, inter, "up"},
+                  {t.hidden, inter, "hidden"}};
+  for (const auto& r : recorded) expect(r.values, R * r.width, r.name);
 }
 
 float* data_or_null(Tensor& t) { return t.empty() ? nullptr : t.f32(); }

@@ -68,25 +68,42 @@ TEST(OpBackward, RopeIsInvertedByItsBackward) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(y[i], x[i], 1e-5) << i;
 }
 
-TEST(OpBackward, GroupedQueryAttentionMatchesFiniteDifferences) {
-  const ModelConfig c = test::tiny_config();
-  std::mt19937 rng(3);
-  const BatchShape s{2, 5, {}};
-  const int64_t R = s.rows(), qd = c.q_dim(), kvd = c.kv_dim();
-  std::vector<float> q = random_values(R * qd, rng, 1.0f), k = random_values(R * kvd, rng, 1.0f),
-                     v = random_values(R * kvd, rng, 1.0f);
-  const std::vector<float> r = random_values(R * qd, rng, 1.0f);
-  std::vector<float> out(size_t(R * qd)), scores;
-  const auto loss = [&] {
+// Random q, k, v and upstream r for one attention call, with the analytic gradients of L = Σ r ⊙ attn.
+struct AttentionCase {
+  AttentionCase(const ModelConfig& cfg, const BatchShape& shape, uint32_t seed) : c(cfg), s(shape) {
+    std::mt19937 rng(seed);
+    const int64_t R = s.rows();
+    q = random_values(R * c.q_dim(), rng, 1.0f);
+    k = random_values(R * c.kv_dim(), rng, 1.0f);
+    v = random_values(R * c.kv_dim(), rng, 1.0f);
+    r = random_values(R * c.q_dim(), rng, 1.0f);
+    out.resize(q.size());
+    loss();
+    dq.resize(q.size());
+    dk.resize(k.size());
+    dv.resize(v.size());
+    attention_backward(c, q.data(), k.data(), v.data(), out.data(), r.data(), s, dq.data(), dk.data(), dv.data());
+  }
+  double loss() {
     attention(c, q.data(), k.data(), v.data(), nullptr, 0, s, out.data(), scores);
     return dot(r, out);
-  };
-  loss();
-  std::vector<float> dq(q.size()), dk(k.size()), dv(v.size());
-  attention_backward(c, q.data(), k.data(), v.data(), out.data(), r.data(), s, dq.data(), dk.data(), dv.data());
-  expect_gradient("attention dq", q.data(), dq.data(), R * qd, loss);
-  expect_gradient("attention dk", k.data(), dk.data(), R * kvd, loss);
-  expect_gradient("attention dv", v.data(), dv.data(), R * kvd, loss);
+  }
+  // Checks the rows [row, row + rows) of dq, dk and dv against finite differences.
+  void expect_rows(int64_t row, int64_t rows, const std::string& at, double tol) {
+    const int64_t qd = c.q_dim(), kvd = c.kv_dim();
+    const auto f = [this] { return loss(); };
+    expect_gradient("attention dq" + at, q.data() + row * qd, dq.data() + row * qd, rows * qd, f, tol);
+    expect_gradient("attention dk" + at, k.data() + row * kvd, dk.data() + row * kvd, rows * kvd, f, tol);
+    expect_gradient("attention dv" + at, v.data() + row * kvd, dv.data() + row * kvd, rows * kvd, f, tol);
+  }
+  ModelConfig c;
+  BatchShape s;
+  std::vector<float> q, k, v, r, out, scores, dq, dk, dv;
+};
+
+TEST(OpBackward, GroupedQueryAttentionMatchesFiniteDifferences) {
+  const BatchShape s{2, 5, {}};
+  AttentionCase(test::tiny_config(), s, 3).expect_rows(0, s.rows(), "", 1e-2);
 }
 
 TEST(OpBackward, AttentionOverManyRowBlocksMatchesFiniteDifferences) {
@@ -95,26 +112,9 @@ TEST(OpBackward, AttentionOverManyRowBlocksMatchesFiniteDifferences) {
   ModelConfig c = test::tiny_config();
   c.num_heads = 2;
   c.num_kv_heads = 1;
-  std::mt19937 rng(4);
-  const BatchShape s{1, 300, {}};
-  const int64_t R = s.rows(), qd = c.q_dim(), kvd = c.kv_dim();
-  std::vector<float> q = random_values(R * qd, rng, 1.0f), k = random_values(R * kvd, rng, 1.0f),
-                     v = random_values(R * kvd, rng, 1.0f);
-  const std::vector<float> r = random_values(R * qd, rng, 1.0f);
-  std::vector<float> out(size_t(R * qd)), scores;
-  const auto loss = [&] {
-    attention(c, q.data(), k.data(), v.data(), nullptr, 0, s, out.data(), scores);
-    return dot(r, out);
-  };
-  loss();
-  std::vector<float> dq(q.size()), dk(k.size()), dv(v.size());
-  attention_backward(c, q.data(), k.data(), v.data(), out.data(), r.data(), s, dq.data(), dk.data(), dv.data());
-  for (const int64_t row : {1, 127, 128, 200, 256, 299}) {  // row 0's dq is 0: one key, P = 1 for any q
-    const std::string at = " row " + std::to_string(row);
-    expect_gradient("attention dq" + at, q.data() + row * qd, dq.data() + row * qd, qd, loss, 2e-2);
-    expect_gradient("attention dk" + at, k.data() + row * kvd, dk.data() + row * kvd, kvd, loss, 2e-2);
-    expect_gradient("attention dv" + at, v.data() + row * kvd, dv.data() + row * kvd, kvd, loss, 2e-2);
-  }
+  AttentionCase a(c, BatchShape{1, 300, {}}, 4);
+  for (const int64_t row : {1, 127, 128, 200, 256, 299})  // row 0's dq is 0: one key, P = 1 for any q
+    a.expect_rows(row, 1, " row " + std::to_string(row), 2e-2);
 }
 
 TEST(OpBackward, SwigluMatchesFiniteDifferences) {
