@@ -39,6 +39,10 @@ inline uint16_t f32_to_bf16(float f) {
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 
+// f rounded to the nearest bf16 / f16 value (ties to even), as f32: what storing it in that type keeps.
+inline float round_to_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
+inline float round_to_f16(float f) { return f16_to_f32(f32_to_f16(f)); }
+
 // Converts n elements of a scalar float type (F32, F16, BF16, F64) to f32.
 void convert_to_f32(DType t, const void* src, float* dst, size_t n);
 

@@ -138,16 +138,23 @@ const char* default_method(LmpCodes c) {
   return "?";
 }
 
+// Fails, naming the first differing element, unless `got` (what the reader will give back, from
+// `source`) is bit-for-bit the method's weight.
+void expect_same_weight(const std::string& what, const std::string& source, const LmpRecord& rec,
+                        const std::vector<float>& got, const Tensor& weight) {
+  if (std::memcmp(got.data(), weight.data(), got.size() * 4) == 0) return;
+  size_t i = 0;
+  while (std::memcmp(&got[i], weight.f32() + i, 4) == 0) ++i;
+  fail(what, ": the ", source, " do not reproduce the method's weight at [", int64_t(i) / rec.in, ", ",
+       int64_t(i) % rec.in, "] (they give ", got[i], ", weight is ", weight.f32()[i], ")");
+}
+
 // A·B must be exactly c.weight: what the reader will give back.
 void check_lowrank_reproduces(const std::string& what, const Parts& p, const Tensor& weight) {
   const Tensor a = p.params.at("a").to_f32(), b = p.params.at("b").to_f32();
   std::vector<float> w(size_t(p.rec.numel()));
   lmp_lowrank_product(a.f32(), b.f32(), p.rec.out, p.rec.rank, p.rec.in, w.data());
-  if (std::memcmp(w.data(), weight.data(), w.size() * 4) == 0) return;
-  size_t i = 0;
-  while (std::memcmp(&w[i], weight.f32() + i, 4) == 0) ++i;
-  fail(what, ": the factors A·B do not reproduce the method's weight at [", int64_t(i) / p.rec.in, ", ",
-       int64_t(i) % p.rec.in, "] (A·B gives ", w[i], ", weight is ", weight.f32()[i], ")");
+  expect_same_weight(what, "factors A·B", p.rec, w, weight);
 }
 
 // The codes and parameters must mean exactly c.weight: what the reader will give back.
@@ -167,12 +174,7 @@ void check_reproduces(const std::string& what, const Parts& p, const uint8_t* co
             g_idx == p.params.end() ? nullptr : static_cast<const int32_t*>(g_idx->second.data()), param("codebook")};
   std::vector<float> w(size_t(p.rec.numel()));
   lmp_dequantize(p.rec, g, w.data());
-  if (std::memcmp(w.data(), weight.data(), w.size() * 4) == 0) return;
-  size_t i = 0;
-  while (std::memcmp(&w[i], weight.f32() + i, 4) == 0) ++i;
-  fail(what, ": the ", lmp_codes_name(p.rec.codes), " codes do not reproduce the method's weight at [",
-       int64_t(i) / p.rec.in, ", ", int64_t(i) % p.rec.in, "] (codes give ", w[i], ", weight is ", weight.f32()[i],
-       ")");
+  expect_same_weight(what, std::string(lmp_codes_name(p.rec.codes)) + " codes", p.rec, w, weight);
 }
 
 }  // namespace

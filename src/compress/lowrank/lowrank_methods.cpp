@@ -38,8 +38,8 @@ std::vector<double> mean_of(const std::string& what, const char* stat, const std
   return m;
 }
 
-void round_to_bf16(Tensor& t) {
-  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = bf16_to_f32(f32_to_bf16(t.f32()[i]));
+void round_tensor_to_bf16(Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = round_to_bf16(t.f32()[i]);
 }
 
 std::vector<double> transpose(const std::vector<double>& a, int64_t n) {
@@ -64,8 +64,8 @@ class LowRankMethod : public LinearMethod {
               " inputs for a weight of ", in);
     LowRankFactors f = factorize(name_ + ": " + tensor, weight, stats, k);
     if (bf16_) {
-      round_to_bf16(f.a);
-      round_to_bf16(f.b);
+      round_tensor_to_bf16(f.a);
+      round_tensor_to_bf16(f.b);
     }
     return lowrank_linear(std::move(f));
   }

@@ -34,7 +34,7 @@ namespace {
 
 // s rounded to the nearest bf16 (ties to even); a positive s never becomes 0 (the least bf16 instead).
 float bf16_scale(float s) {
-  const float r = bf16_to_f32(f32_to_bf16(s));
+  const float r = round_to_bf16(s);
   return r > 0 ? r : bf16_to_f32(1);
 }
 

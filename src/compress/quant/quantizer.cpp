@@ -17,7 +17,7 @@ namespace lmp {
 namespace {
 
 float round_scale_f16(float s) {
-  float r = f16_to_f32(f32_to_f16(s));
+  float r = round_to_f16(s);
   if (r == 0.0f) r = f16_to_f32(1);  // the smallest f16 subnormal, 2^-24
   return r;
 }
