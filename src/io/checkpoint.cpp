@@ -129,6 +129,7 @@ Tensor Checkpoint::load_f32(const std::string& name) const {
   int64_t cols = i.shape.empty() ? 1 : i.shape.back();
   if (i.interleaved_heads > 0) cols = n / i.shape[0];
   convert_rows_to_f32(i.dtype, e.data, n / cols, cols, i.interleaved_heads, out.f32());
+  e.release_pages();
   return out;
 }
 

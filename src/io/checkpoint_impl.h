@@ -26,6 +26,11 @@ struct TensorEntry {
   const uint8_t* data = nullptr;              // into owner's mapping
   std::shared_ptr<const MappedFile> owner;
   std::shared_ptr<const DerivedTensor> derived;  // set: served by derived->load_f32(), raw() refused
+  // Drops the process's pages of the stored bytes once they have been converted (MappedFile::release),
+  // so reading a model block by block does not leave the whole file resident.
+  void release_pages() const {
+    if (owner && data && !derived) owner->release(data, size_t(info.nbytes));
+  }
 };
 
 struct LoadedCheckpoint {

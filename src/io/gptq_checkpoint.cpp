@@ -90,6 +90,7 @@ Tensor GptqLinear::load_f32() const {
         const size_t p = size_t(int64_t(g_idx_[size_t(j)]) * out + r);
         dst[r * in + j] = scale[p] * (float(gptq_code(qw.data(), bits_, out, j, r)) - zero[p]);
       }
+  for (const TensorEntry* e : {&qweight_, &qzeros_, &scales_}) e->release_pages();
   return w;
 }
 

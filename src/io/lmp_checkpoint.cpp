@@ -64,6 +64,9 @@ std::string codes_label(const LmpRecord& r) {
 // The stored parts of one coded linear; `data == nullptr` for a part it does not have.
 struct Parts {
   TensorEntry codes, scales, zeros, g_idx, codebook, a, b;
+  void release_pages() const {
+    for (const TensorEntry* e : {&codes, &scales, &zeros, &g_idx, &codebook, &a, &b}) e->release_pages();
+  }
   uint64_t bytes() const {
     return codes.info.nbytes + scales.info.nbytes + zeros.info.nbytes + g_idx.info.nbytes + codebook.info.nbytes +
            a.info.nbytes + b.info.nbytes;
@@ -119,6 +122,7 @@ bool LmpLinear::load_factors(Tensor& a, Tensor& b) const {
   if (rec_.codes != LmpCodes::LowRank) return false;
   a = Tensor::from_f32({rec_.out, rec_.rank}, floats(parts_.a));
   b = Tensor::from_f32({rec_.rank, rec_.in}, floats(parts_.b));
+  parts_.release_pages();
   return true;
 }
 
@@ -127,6 +131,7 @@ Tensor LmpLinear::load_f32() const {
   if (rec_.codes == LmpCodes::LowRank) {
     const std::vector<float> a = floats(parts_.a), b = floats(parts_.b);
     lmp_lowrank_product(a.data(), b.data(), rec_.out, rec_.rank, rec_.in, w.f32());
+    parts_.release_pages();
     return w;
   }
   const std::vector<uint8_t> q = decode_codes();
@@ -140,6 +145,7 @@ Tensor LmpLinear::load_f32() const {
   g.g_idx = g_idx_.empty() ? nullptr : g_idx_.data();
   g.codebook = book.data();
   lmp_dequantize(rec_, g, w.f32());
+  parts_.release_pages();
   return w;
 }
 

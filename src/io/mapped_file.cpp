@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -35,6 +36,15 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
   f->data_ = static_cast<const uint8_t*>(p);
   f->mapped_ = true;
   return f;
+}
+
+void MappedFile::release(const void* p, size_t n) const {
+  const auto* b = static_cast<const uint8_t*>(p);
+  if (!mapped_ || n == 0 || b < data_ || b >= data_ + size_) return;
+  static const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(b) & ~(page - 1);
+  const uintptr_t end = std::min(reinterpret_cast<uintptr_t>(b) + n, reinterpret_cast<uintptr_t>(data_) + size_);
+  ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);  // advice: a failure loses nothing
 }
 
 MappedFile::~MappedFile() {

@@ -16,6 +16,11 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops this process's pages of the bytes [p, p + n) of the mapping (madvise MADV_DONTNEED, rounded
+  // out to whole pages), so they stop counting in its resident set; the page cache keeps them and the
+  // next read faults them back with the same bytes. A no-op outside the mapping. Safe while views
+  // exist: the mapping is read-only, so nothing is lost.
+  void release(const void* p, size_t n) const;
 
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;

@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include "core/error.h"
+#include "io/tensor_convert.h"
 #include "linalg/gemm.h"
 #include "model/ops.h"
 
@@ -34,9 +35,7 @@ Model Model::open(const std::string& path, const OpenOptions& opts) {
     LMP_CHECK(m.tokenizer_->vocab_size() <= c.vocab_size, "model ", path, ": tokenizer has ",
               m.tokenizer_->vocab_size(), " tokens but the embedding has only ", c.vocab_size, " rows");
   m.rope_ = Rope(c);
-  m.embed_ = m.ckpt_.load_f32(names::embed());
   m.final_norm_ = m.ckpt_.load_f32(names::final_norm());
-  m.lm_head_ = c.tie_word_embeddings ? m.embed_ : m.ckpt_.load_f32(names::lm_head());
   m.blocks_.resize(size_t(c.num_layers));
   return m;
 }
@@ -61,27 +60,45 @@ void Model::set_block(int64_t b, BlockWeights w) {
   blocks_.at(size_t(b)) = std::make_unique<BlockWeights>(std::move(w));
 }
 
+const Tensor& Model::lm_head() const {
+  if (lm_head_.empty())
+    lm_head_ = ckpt_.load_f32(config().tie_word_embeddings ? names::embed() : names::lm_head());
+  return lm_head_;
+}
+
 void Model::set_lm_head(Tensor w) {
-  LMP_CHECK(w.dtype() == DType::F32 && w.shape() == lm_head_.shape(), "model: set_lm_head: expected an f32 [",
+  const Shape want{config().vocab_size, config().hidden_size};
+  LMP_CHECK(w.dtype() == DType::F32 && w.shape() == want, "model: set_lm_head: expected an f32 [",
             config().vocab_size, ", ", config().hidden_size, "] tensor, found ", shape_str(w.shape()));
   lm_head_ = std::move(w);
+  head_replaced_ = true;
 }
 
 void Model::embed(std::span<const int32_t> ids, float* x) const {
   const int64_t dim = config().hidden_size, vocab = config().vocab_size;
-  const float* table = embed_.f32();
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (size_t i = 0; i < ids.size(); ++i)
     LMP_CHECK(ids[i] >= 0 && ids[i] < vocab, "model: token id ", ids[i], " at position ", i,
               " is outside the vocabulary [0, ", vocab, ")");
-    std::copy_n(table + int64_t(ids[i]) * dim, dim, x + int64_t(i) * dim);
+  const bool tied_table = config().tie_word_embeddings && !head_replaced_ && !lm_head_.empty();
+  const std::string name = names::embed();
+  if (!tied_table && ckpt_.packing(name).empty()) {  // rows straight from the stored bytes
+    const Tensor raw = ckpt_.raw(name);
+    const size_t row_bytes = dtype_nbytes(raw.dtype(), size_t(dim));
+    const auto* base = static_cast<const uint8_t*>(raw.data());
+    for (size_t i = 0; i < ids.size(); ++i)
+      convert_rows_to_f32(raw.dtype(), base + size_t(ids[i]) * row_bytes, 1, dim, 0, x + int64_t(i) * dim);
+    return;
   }
+  if (!tied_table && embed_f32_.empty()) embed_f32_ = ckpt_.load_f32(name);
+  const float* table = tied_table ? lm_head_.f32() : embed_f32_.f32();
+  for (size_t i = 0; i < ids.size(); ++i) std::copy_n(table + int64_t(ids[i]) * dim, dim, x + int64_t(i) * dim);
 }
 
 void Model::logits(const float* x, int64_t rows, float* out) const {
   const int64_t dim = config().hidden_size, vocab = config().vocab_size;
   std::vector<float> normed(size_t(rows * dim));
   rms_norm(x, final_norm_.f32(), normed.data(), rows, dim, float(config().rms_norm_eps));
-  gemm_nt(rows, vocab, dim, normed.data(), dim, lm_head_.f32(), dim, out, vocab);
+  gemm_nt(rows, vocab, dim, normed.data(), dim, lm_head().f32(), dim, out, vocab);
 }
 
 void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) const {

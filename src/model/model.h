@@ -45,13 +45,16 @@ class Model {
   // compression pipeline's statistics need. Applies to blocks loaded after the call.
   void set_factored(bool on) { factored_ = on; }
 
-  // The output head [vocab, hidden] (f32; the embeddings when tied) and the final norm before it.
-  const Tensor& lm_head() const { return lm_head_; }
+  // The output head [vocab, hidden] (f32; the embeddings when tied), converted on first use: a
+  // compression that never reads it never holds it. The final norm before it is loaded at open.
+  const Tensor& lm_head() const;
   const Tensor& final_norm() const { return final_norm_; }
   // Replaces the output head (a compressed head being evaluated in memory); a tied head is untied.
   void set_lm_head(Tensor w);
 
-  // x[n, hidden] = embedding rows of ids (ids are checked against the vocabulary).
+  // x[n, hidden] = embedding rows of ids (ids are checked against the vocabulary), converted row by row
+  // from the stored dtype: the table is never held in f32 (but for a tied head already loaded, and for
+  // embeddings stored packed, which are converted whole on first use).
   void embed(std::span<const int32_t> ids, float* x) const;
   // logits[rows, vocab] = lm_head(rms_norm(x)); x is left unchanged.
   void logits(const float* x, int64_t rows, float* out) const;
@@ -70,7 +73,10 @@ class Model {
   Checkpoint ckpt_;
   std::unique_ptr<Tokenizer> tokenizer_;
   Rope rope_;
-  Tensor embed_, final_norm_, lm_head_;  // lm_head_ aliases embed_ when tied
+  Tensor final_norm_;
+  mutable Tensor lm_head_;      // empty until lm_head() (or set_lm_head)
+  bool head_replaced_ = false;  // set_lm_head: lm_head_ is no longer the (tied) embedding table
+  mutable Tensor embed_f32_;    // only for embeddings stored packed (no raw rows to convert)
   mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
   bool stream_blocks_ = false;
   bool factored_ = false;
