@@ -1,5 +1,7 @@
-// random_llama OUT_DIR [--layers 32 --hidden 4096 --intermediate 11008 --heads 32 --kv-heads 32
-//                       --vocab 32000 --seed 1]
+// random_llama OUT_DIR [--shape llama2-7b|llama3-8b|llama2-70b] [--layers 32 --hidden 4096
+//                       --intermediate 11008 --heads 32 --kv-heads 32 --vocab 32000 --seed 1]
+// (--shape sets all sizes to that model's, --layers included; the options after it change them: e.g.
+// `--shape llama2-70b --layers 4` for a 70B-wide model of four blocks.)
 // Writes a LLaMA-shaped HF checkpoint (config.json + bf16 safetensors shards + index) with random
 // weights of real scale, for throughput benchmarks at real model sizes (the defaults are LLaMA-7B's
 // shapes). Quality is irrelevant: linears are Gaussian with std 0.02 (HF's initializer_range) times a
@@ -114,6 +116,26 @@ void write_model(const std::string& out, const Shape7b& s) {
   std::ofstream(out + "/config.json") << config_json(s).dump(1);
 }
 
+Shape7b preset(const std::string& name) {
+  Shape7b s;  // llama2-7b
+  if (name == "llama2-7b") return s;
+  if (name == "llama3-8b") {
+    s.inter = 14336;
+    s.kv_heads = 8;
+    s.vocab = 128256;
+    return s;
+  }
+  if (name == "llama2-70b") {
+    s.layers = 80;
+    s.hidden = 8192;
+    s.inter = 28672;
+    s.heads = 64;
+    s.kv_heads = 8;
+    return s;
+  }
+  fail("random_llama: --shape must be llama2-7b, llama3-8b or llama2-70b, found '", name, "'");
+}
+
 int64_t arg_int(int& i, int argc, char** argv) {
   LMP_CHECK(i + 1 < argc, "random_llama: ", argv[i], " needs a value");
   return std::stoll(argv[++i]);
@@ -127,7 +149,12 @@ int main(int argc, char** argv) {
     std::string out;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
-      if (a == "--layers") s.layers = arg_int(i, argc, argv);
+      if (a == "--shape") {
+        LMP_CHECK(i + 1 < argc, "random_llama: --shape needs a value");
+        const uint64_t seed = s.seed;
+        s = preset(argv[++i]);
+        s.seed = seed;
+      } else if (a == "--layers") s.layers = arg_int(i, argc, argv);
       else if (a == "--hidden") s.hidden = arg_int(i, argc, argv);
       else if (a == "--intermediate") s.inter = arg_int(i, argc, argv);
       else if (a == "--heads") s.heads = arg_int(i, argc, argv);
@@ -135,7 +162,7 @@ int main(int argc, char** argv) {
       else if (a == "--vocab") s.vocab = arg_int(i, argc, argv);
       else if (a == "--seed") s.seed = uint64_t(arg_int(i, argc, argv));
       else if (!a.empty() && a[0] != '-' && out.empty()) out = a;
-      else fail("random_llama: unknown argument '", a, "' (usage: random_llama OUT_DIR [--layers N --hidden H "
+      else fail("random_llama: unknown argument '", a, "' (usage: random_llama OUT_DIR [--shape NAME --layers N --hidden H "
                 "--intermediate I --heads A --kv-heads K --vocab V --seed S])");
     }
     LMP_CHECK(!out.empty(), "random_llama: give OUT_DIR");

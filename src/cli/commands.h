@@ -4,6 +4,10 @@
 #include <functional>
 #include <string>
 
+namespace lmp {
+class Model;
+}
+
 namespace lmp::cli {
 
 using Runner = std::function<int()>;
@@ -17,6 +21,13 @@ struct CommonOptions {
 void add_common_options(CLI::App& cmd, CommonOptions& opt);
 // Applies --threads / --quiet.
 void apply_common_options(const CommonOptions& opt);
+
+// --stream-decode for eval / generate.
+void add_stream_decode_flag(CLI::App& cmd, bool& flag);
+// Sets the model's block streaming: on with --stream-decode, and on by itself when the model's f32
+// weights exceed half the memory the machine has available (said on stderr unless --quiet), so a model
+// larger than RAM in f32 runs one block at a time. Returns whether it is on.
+bool apply_stream_decode(Model& model, bool flag);
 
 Runner add_eval_command(CLI::App& app);
 Runner add_inspect_command(CLI::App& app);

@@ -1,6 +1,11 @@
 #include "cli/commands.h"
+
+#include <cstdio>
+
+#include "core/memory.h"
 #include "core/progress.h"
 #include "linalg/gemm.h"
+#include "model/model.h"
 
 namespace lmp::cli {
 
@@ -13,6 +18,23 @@ void add_common_options(CLI::App& cmd, CommonOptions& opt) {
 void apply_common_options(const CommonOptions& opt) {
   set_num_threads(opt.threads);
   Progress::set_enabled(!opt.quiet);
+}
+
+void add_stream_decode_flag(CLI::App& cmd, bool& flag) {
+  cmd.add_flag("--stream-decode", flag,
+               "Convert (decode) each block's weights just before it runs and drop them after: one block in f32 "
+               "at a time, the stored weights (bf16 pages, GPTQ codes, lmp entropy-coded streams) the rest; "
+               "slower, far less memory. On by itself when the f32 weights exceed half the available memory");
+}
+
+bool apply_stream_decode(Model& model, bool flag) {
+  const double f32_mb = double(model.weight_bytes_f32()) / (1024.0 * 1024.0), free_mb = available_memory_mb();
+  const bool too_big = free_mb > 0 && f32_mb > 0.5 * free_mb;
+  if (!flag && too_big && Progress::enabled())
+    std::fprintf(stderr, "%s: %.0f MB of f32 weights, %.0f MB available: streaming blocks (--stream-decode)\n",
+                 model.checkpoint().path().c_str(), f32_mb, free_mb);
+  model.set_stream_blocks(flag || too_big);
+  return model.stream_blocks();
 }
 
 }  // namespace lmp::cli

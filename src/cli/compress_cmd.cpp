@@ -280,7 +280,7 @@ nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const Pi
           {"recipe", recipe.source.empty() ? nlohmann::json() : nlohmann::json(recipe.source)},
           {"sequential", r.sequential}, {"bpw_ideal_codes", r.bpw_codes}, {"bpw_ideal_total", r.bpw_total},
           {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
-          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"output", a.out}, {"format", a.format},
+          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"memory_plan_mb", r.memory_plan_mb}, {"output", a.out}, {"format", a.format},
           {"threads", num_threads()}, {"blas", blas_description()}};
   j["bpw"] = disk.bpw_linears();  // bytes on disk × 8 / weights of the compressed linears
   j["bpw_file"] = disk.bpw_file();  // the whole weight file(s) × 8 / every parameter
@@ -321,6 +321,17 @@ void print_human(const CompressArgs& a, const PipelineReport& r, const Export& w
                 s.mse_after, (long long)s.steps, s.seconds);
 }
 
+// What the writer holds for one block before it is on disk, for the memory plan: the block's linears in
+// the output's representation (hf: the --dtype; gptq: packed codes; gguf / lmp: about a byte a weight,
+// the lmp writer's rANS buffers included) and its norms.
+double writer_block_bytes(const CompressArgs& a, const ModelConfig& c) {
+  const double params = double(c.hidden_size) * double(2 * c.q_dim() + 2 * c.kv_dim()) +
+                        3.0 * double(c.hidden_size) * double(c.intermediate_size);
+  if (a.format == "gptq") return params * (double(a.spec.bits) / 8 + 0.05);
+  if (a.format == "hf") return params * (a.dtype == "f32" || a.dtype == "float32" ? 4 : 2);
+  return params * 1.1;
+}
+
 int run_compress(CompressArgs& a) {
   apply_common_options(a.common);
   Recipe recipe = make_recipe(a);
@@ -353,6 +364,8 @@ int run_compress(CompressArgs& a) {
   po.recipe = recipe;
   po.batch_samples = a.batch_samples;
   po.include_head = a.include_head;
+  po.keep_compressed = false;  // the writer has each block; nothing after needs it
+  po.sink_block_bytes = writer_block_bytes(a, model.config());
   if (a.refine.epochs > 0) po.refine = a.refine;
   const PipelineReport r = compress_model(model, calib.input_ids, calib.n, calib.seq, po,
                                           [&](const CompressedBlock& b) { writer.add_block(b); },

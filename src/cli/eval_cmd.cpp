@@ -32,7 +32,7 @@ void print_human(const EvalArgs& a, const PerplexityResult& r) {
   std::printf("time         %.2f s (%.0f tokens/s)\n", r.seconds, r.tokens_per_second);
 }
 
-nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r) {
+nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r, bool stream) {
   nlohmann::json j = {{"model", a.model},       {"text", a.text},
                       {"ppl", r.ppl},           {"nll", r.nll},
                       {"n_tokens", r.n_tokens}, {"windows", r.windows},
@@ -40,7 +40,7 @@ nlohmann::json to_json(const EvalArgs& a, const PerplexityResult& r) {
                       {"seconds", r.seconds},   {"tokens_per_second", r.tokens_per_second},
                       {"mode", a.llamacpp ? "llamacpp-second-half" : "window"},
                       {"peak_rss_mb", peak_rss_mb()}, {"threads", num_threads()},
-                      {"stream_decode", a.stream_decode},
+                      {"stream_decode", stream},
                       {"blas", blas_description()}};
   if (r.has_base) {
     j["kld_base"] = a.kld_base;
@@ -57,10 +57,13 @@ int run_eval(const EvalArgs& a) {
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
   Model model = Model::open(a.model, oo);
-  model.set_stream_blocks(a.stream_decode);
+  const bool stream = apply_stream_decode(model, a.stream_decode);
   model.set_factored(true);  // low-rank linears run as two GEMMs
   std::unique_ptr<Model> base;
-  if (!a.kld_base.empty()) base = std::make_unique<Model>(Model::open(a.kld_base, oo));
+  if (!a.kld_base.empty()) {
+    base = std::make_unique<Model>(Model::open(a.kld_base, oo));
+    apply_stream_decode(*base, a.stream_decode);
+  }
   const std::string text = load_eval_text(a.text, a.text_field);
   const std::vector<int32_t> tokens = model.tokenizer().encode(text, true);
   LMP_CHECK(int64_t(tokens.size()) >= a.ctx, a.text, ": the text has ", tokens.size(),
@@ -70,7 +73,7 @@ int run_eval(const EvalArgs& a) {
   po.max_windows = a.max_windows;
   po.second_half = a.llamacpp;
   const PerplexityResult r = evaluate_perplexity(model, tokens, po, base.get());
-  if (a.json) std::printf("%s\n", to_json(a, r).dump(1).c_str());
+  if (a.json) std::printf("%s\n", to_json(a, r, stream).dump(1).c_str());
   else print_human(a, r);
   return 0;
 }
@@ -95,9 +98,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_flag("--llamacpp", a->llamacpp,
                 "llama.cpp-comparable scoring: each window starts with BOS, only its second half is scored");
   cmd->add_flag("--json", a->json, "Print a JSON object on stdout");
-  cmd->add_flag("--stream-decode", a->stream_decode,
-                "Decode each block's weights just before it runs and drop them after (lmp checkpoints: only the "
-                "entropy-coded streams stay resident; slower, far less memory)");
+  add_stream_decode_flag(*cmd, a->stream_decode);
   add_common_options(*cmd, a->common);
   return [a] { return run_eval(*a); };
 }

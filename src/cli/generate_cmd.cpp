@@ -25,7 +25,7 @@ int run_generate(const GenerateArgs& a) {
   OpenOptions oo;
   oo.tokenizer_path = a.tokenizer;
   Model model = Model::open(a.model, oo);
-  model.set_stream_blocks(a.stream_decode);
+  apply_stream_decode(model, a.stream_decode);
   model.set_factored(true);  // low-rank linears run as two GEMMs
   const Tokenizer& tok = model.tokenizer();
   std::vector<int32_t> prompt = tok.encode(a.prompt, true);
@@ -68,9 +68,7 @@ Runner add_generate_command(CLI::App& app) {
                   "or a model whose tokenizer to use (e.g. for an HF export of a GGUF model)");
   cmd->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-sequence");
   cmd->add_flag("--json", a->json, "Print prompt ids, output ids and text as JSON");
-  cmd->add_flag("--stream-decode", a->stream_decode,
-                "Decode each block's weights just before it runs and drop them after (lmp checkpoints: only the "
-                "entropy-coded streams stay resident; slower, far less memory)");
+  add_stream_decode_flag(*cmd, a->stream_decode);
   add_common_options(*cmd, a->common);
   return [a] { return run_generate(*a); };
 }

@@ -172,6 +172,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
     accumulate(s_qkv, orig, 0, norm.data(), r0, rows);
   });
   compress(groups[0], s_qkv);
+  s_qkv = LinearStats();  // done with: each group's statistics are freed before the next's
 
   LinearStats s_o(qd, flags[1]);  // attention output under the compressed q/k/v
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
@@ -179,6 +180,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
     accumulate(s_o, orig, 1, attn_at(r0), r0, rows);
   });
   compress(groups[1], s_o);
+  s_o = LinearStats();
 
   LinearStats s_gu(dim, flags[2]);  // the residual stream after the compressed attention
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {
@@ -189,6 +191,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
     accumulate(s_gu, orig, 2, norm.data(), r0, rows);
   });
   compress(groups[2], s_gu);
+  s_gu = LinearStats();
 
   LinearStats s_down(inter, flags[3]);  // silu(gate)·up under the compressed gate/up
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {
@@ -196,6 +199,7 @@ void run_block_staged(const Model& model, int64_t layer, BlockWeights& w, CalibA
     accumulate(s_down, orig, 3, mlp_at(r0), r0, rows);
   });
   compress(groups[3], s_down);
+  s_down = LinearStats();
 
   for_each_batch(act, [&](int64_t, int64_t r0, int64_t rows) {  // output with the compressed down_proj
     if (!keep) mlp_hidden(r0, rows);

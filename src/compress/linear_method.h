@@ -64,6 +64,9 @@ class LinearMethod {
 
   // The representation compress() returns.
   virtual Kind produces() const = 0;
+  // The most memory compress() holds at once for one [out, in] linear beyond its input weight and
+  // statistics, its result included (compress/memory_plan.h). Default: the f32 result and byte codes.
+  virtual double scratch_bytes(int64_t out, int64_t in) const { return double(out) * double(in) * 5; }
   // Whether this method can take the output of a stage that produced `prev` (default: Dense only, i.e.
   // the method can only open a chain).
   virtual bool accepts(Kind prev) const { return prev == Kind::Dense; }

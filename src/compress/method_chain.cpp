@@ -1,6 +1,8 @@
 // MethodChain (see method_chain.h).
 #include "compress/method_chain.h"
 
+#include <algorithm>
+
 #include "compress/registry.h"
 #include "core/error.h"
 
@@ -40,6 +42,13 @@ MethodChain::MethodChain(std::vector<MethodSpec> stages, const std::string& wher
                 " does not take)");
     prev = m.produces();
   }
+}
+
+double MethodChain::scratch_bytes(int64_t out, int64_t in) const {
+  double most = 0;
+  for (const auto& m : methods_) most = std::max(most, m->scratch_bytes(out, in));
+  const double prev_result = methods_.size() > 1 ? double(out) * double(in) * 6 : 0;  // f32, mask, codes
+  return most + prev_result;
 }
 
 CompressedLinear MethodChain::run(const std::string& tensor, const Tensor& weight, const LinearStats& stats) const {

@@ -26,6 +26,9 @@ class MethodChain {
   // The representation the last stage produces.
   CompressedLinear::Kind produces() const { return methods_.back()->produces(); }
 
+  // The most memory one run holds for an [out, in] linear (LinearMethod::scratch_bytes): the largest
+  // stage's, plus the previous stage's result while a later stage runs.
+  double scratch_bytes(int64_t out, int64_t in) const;
   // Runs the stages on `weight` (f32 [out, in]); `tensor` is the canonical name, for errors.
   CompressedLinear run(const std::string& tensor, const Tensor& weight, const LinearStats& stats) const;
 

@@ -6,6 +6,7 @@
 
 #include "compress/block_refine_stage.h"
 #include "compress/block_stats.h"
+#include "compress/memory_plan.h"
 #include "compress/method_chain.h"
 #include "core/error.h"
 #include "core/memory.h"
@@ -73,38 +74,44 @@ void check_stats(const std::string& name, const LinearStats& s) {
               i / size_t(s.in), ", ", i % size_t(s.in), ") — the calibration activations overflow");
 }
 
-// What the calibration run holds, in MiB, and whether staged sequencing can keep its sub-layer outputs.
-struct MemoryPlan {
-  double activations = 0, orig_stream = 0, sublayer = 0, orig_inputs = 0, hessian = 0, block = 0;
-  double available = 0;
-  bool keep_sublayer = true;
-};
-
-MemoryPlan plan_memory(const ModelConfig& c, int64_t n, int64_t seq, const std::string& sequential, bool orig) {
-  const double mb = 1.0 / (1024.0 * 1024.0), rows = double(n * seq);
-  MemoryPlan p;
-  p.activations = rows * double(c.hidden_size) * 4 * mb;
-  p.orig_stream = orig ? p.activations : 0;
-  p.sublayer = sequential == "linear" ? rows * double(c.q_dim() + c.intermediate_size) * 4 * mb : 0;
-  p.orig_inputs = orig ? rows * double(2 * c.hidden_size + c.q_dim() + c.intermediate_size) * 4 * mb : 0;
-  const int64_t max_in = std::max(c.hidden_size, c.intermediate_size);
-  p.hessian = double(max_in * max_in) * 8 * mb * (orig ? 2 : 1);
-  p.block = 4.0 * double(c.hidden_size * (2 * c.q_dim() + 2 * c.kv_dim()) + 3 * c.hidden_size * c.intermediate_size) * mb;
-  p.available = available_memory_mb();
-  const double total = p.activations + p.orig_stream + p.sublayer + p.orig_inputs + p.hessian + 2 * p.block;
-  p.keep_sublayer = p.available <= 0 || total <= 0.8 * p.available;
-  return p;
+// The widths [in] of the four linear groups' inputs and [out] of each leaf, for the plan.
+int64_t group_in(const ModelConfig& c, size_t g) {
+  return g == 1 ? c.q_dim() : g == 3 ? c.intermediate_size : c.hidden_size;
 }
 
-void print_memory_plan(const MemoryPlan& p, int64_t n, int64_t seq) {
-  std::fprintf(stderr, "compress: memory plan: activations %.0f MB (%lld x %lld tokens)", p.activations,
-               (long long)n, (long long)seq);
-  if (p.orig_stream > 0)
-    std::fprintf(stderr, " + original-model stream %.0f MB + its linear inputs %.0f MB", p.orig_stream, p.orig_inputs);
-  if (p.sublayer > 0)
-    std::fprintf(stderr, p.keep_sublayer ? ", sub-layer buffers %.0f MB" : ", sub-layer buffers %.0f MB (recomputed "
-                 "instead: they do not fit the %.0f MB available)", p.sublayer, p.available);
-  std::fprintf(stderr, ", largest Hessian %.0f MB, one block of f32 weights %.0f MB\n", p.hessian, p.block);
+int64_t leaf_out(const ModelConfig& c, const std::string& leaf) {
+  if (leaf == "self_attn.q_proj") return c.q_dim();
+  if (leaf == "self_attn.k_proj" || leaf == "self_attn.v_proj") return c.kv_dim();
+  if (leaf == "mlp.gate_proj" || leaf == "mlp.up_proj") return c.intermediate_size;
+  return c.hidden_size;
+}
+
+// The plan's inputs that depend on the recipe: the statistics alive at once (one group's under linear
+// sequencing, freed before the next; all four under block) and the largest method scratch.
+MemoryPlanInput plan_input(const Model& model, const RecipePlan& plan, const std::vector<GroupFlags>& flags,
+                           const std::string& sequential, const MethodChain* head_chain) {
+  const ModelConfig& c = model.config();
+  const auto& groups = block_linear_groups();
+  MemoryPlanInput in;
+  in.config = c;
+  for (int64_t b = 0; b < c.num_layers; ++b) {
+    double block_stats = 0;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const double s = stats_bytes(group_in(c, g), flags[size_t(b)][g]);
+      block_stats = sequential == "linear" ? std::max(block_stats, s) : block_stats + s;
+      int which = -1;
+      for (const std::string& leaf : groups[g])
+        if (const MethodChain* chain = plan.chain_for(names::layer(b, leaf + ".weight"), which))
+          in.scratch_bytes = std::max(in.scratch_bytes, chain->scratch_bytes(leaf_out(c, leaf), group_in(c, g)));
+    }
+    in.stats_bytes = std::max(in.stats_bytes, block_stats);
+  }
+  if (head_chain) {
+    const double vocab = double(c.vocab_size), dim = double(c.hidden_size);
+    in.head_bytes = vocab * dim * 4 + stats_bytes(c.hidden_size, head_chain->needs()) +
+                    head_chain->scratch_bytes(c.vocab_size, c.hidden_size);
+  }
+  return in;
 }
 
 struct Totals {
@@ -146,7 +153,17 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   const MethodChain* head_chain = opt.include_head ? plan.chain_for(names::lm_head(), head_override) : nullptr;
   orig = orig || (head_chain && (head_chain->needs() & kStatNeedsOrig));
   orig = orig || opt.refine.has_value();  // refinement's targets are the original block's outputs
-  const MemoryPlan mem = plan_memory(c, n, seq, sequential, orig);
+  MemoryPlanInput mi = plan_input(model, plan, flags, sequential, head_chain);
+  mi.n = n;
+  mi.seq = seq;
+  mi.batch = std::max<int64_t>(1, opt.batch_samples);
+  mi.linear_sequential = sequential == "linear";
+  mi.orig = orig;
+  mi.keep_compressed = opt.keep_compressed;
+  mi.sink_bytes = opt.sink_block_bytes;
+  mi.baseline_mb = current_rss_mb();
+  mi.available_mb = available_memory_mb();
+  const MemoryPlan mem = plan_compress_memory(mi);
   if (Progress::enabled()) print_memory_plan(mem, n, seq);
 
   CalibActivations act;
@@ -163,7 +180,8 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   Progress progress("compress " + plan.base().name(), c.num_layers, "blocks");
   std::vector<BlockRefineSummary> refined;
   for (int64_t b = 0; b < c.num_layers; ++b) {
-    BlockWeights w = model.block(b);  // a copy we compress in place
+    // A copy we compress in place: from the model's cached block, or read afresh when it is not kept.
+    BlockWeights w = opt.keep_compressed ? model.block(b) : load_block_weights(model.checkpoint(), b);
     CompressedBlock out;
     out.index = b;
     const GroupCompressor compress = [&](const std::vector<std::string>& leaves, const LinearStats& stats) {
@@ -199,8 +217,9 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
       act.x = std::move(x_in);  // the shifted stream through the refined block
       advance_stream(model, b, w, act);
     }
-    model.set_block(b, std::move(w));
     if (sink) sink(out);
+    if (opt.keep_compressed) model.set_block(b, std::move(w));
+    else model.release_block(b);  // the original, when the original stream or refinement loaded it
     progress.update(b + 1);
   }
   progress.finish();
@@ -229,6 +248,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   r.ignored = totals.ignored;
   r.params = totals.params;
   r.refine = std::move(refined);
+  r.memory_plan_mb = mem.total();
   if (totals.params > 0) {
     r.bpw_codes = totals.codes_bits / double(totals.params);
     r.bpw_total = totals.total_bits / double(totals.params);

@@ -37,6 +37,11 @@ struct PipelineOptions {
   int64_t batch_samples = 8;         // calibration samples per forward batch
   bool include_head = false;         // also compress lm_head (name "lm_head.weight"; overrides apply),
                                      // from the final norm's output after the last block
+  // true: the model keeps each compressed block (Model::set_block), to be evaluated in memory after.
+  // false: each block is released once the sink has it, so memory holds one block at a time (the CLI,
+  // whose writers stream).
+  bool keep_compressed = true;
+  double sink_block_bytes = 0;       // what the sink (the writer) holds for one block, for the memory plan
   // Block refinement after each block's linears (AA-SVD, compress/block_refine_stage.h); carries the
   // original model's stream.
   std::optional<RefineOptions> refine;
@@ -76,6 +81,7 @@ struct PipelineReport {
   double bpw_codes = 0, bpw_total = 0, sparsity = 0;  // weighted by parameter count
   int64_t params = 0;                                  // parameters of the compressed linears
   std::vector<BlockRefineSummary> refine;              // per block, when PipelineOptions::refine
+  double memory_plan_mb = 0;                           // the plan's peak (compress/memory_plan.h)
 };
 
 // Called after each block with its compressed linears (writers stream from here), and with the
@@ -83,7 +89,8 @@ struct PipelineReport {
 using BlockSink = std::function<void(const CompressedBlock&)>;
 using HeadSink = std::function<void(const CompressedLinear&)>;
 
-// Compresses every block of `model` in place (Model::set_block; Model::set_lm_head with include_head)
+// Compresses every block of `model` in place (Model::set_block unless !keep_compressed; Model::set_lm_head
+// with include_head)
 // using calibration ids [n, seq] (row-major); returns the aggregate report.
 PipelineReport compress_model(Model& model, const std::vector<int32_t>& calib_ids, int64_t n, int64_t seq,
                               const PipelineOptions& opt, const BlockSink& sink = nullptr,

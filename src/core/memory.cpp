@@ -1,6 +1,7 @@
 #include "core/memory.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -13,9 +14,12 @@ double peak_rss_mb() {
   return double(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-}  // namespace lmp
-
-namespace lmp {
+double current_rss_mb() {
+  std::ifstream f("/proc/self/statm");
+  double size = 0, resident = 0;
+  if (!(f >> size >> resident)) return 0.0;
+  return resident * double(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
 
 double available_memory_mb() {
   std::ifstream f("/proc/meminfo");

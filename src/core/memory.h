@@ -5,6 +5,8 @@ namespace lmp {
 
 // Peak resident set size of this process so far, in MiB (getrusage).
 double peak_rss_mb();
+// Resident set size of this process now, in MiB (/proc/self/statm); 0 when unknown.
+double current_rss_mb();
 
 }  // namespace lmp
 

@@ -56,6 +56,11 @@ class LowRankMethod : public LinearMethod {
   std::string name() const override { return name_; }
   uint32_t needs() const override { return needs_; }
   Kind produces() const override { return Kind::LowRank; }
+  // The f64 Gram matrix, its square root and the whitened weight (lowrank_math.h), the SVD's work
+  // copies (f64), the factors and their f32 product.
+  double scratch_bytes(int64_t out, int64_t in) const override {
+    return double(in) * double(in) * 8 * 3 + double(out) * double(in) * (8 * 2 + 4);
+  }
   CompressedLinear compress(const std::string& tensor, const Tensor& weight, const LinearStats& stats) const override {
     check_weight(name_, tensor, weight);
     const int64_t out = weight.dim(0), in = weight.dim(1);

@@ -125,6 +125,11 @@ class SparseGptMethod : public LinearMethod {
   std::string name() const override { return "sparsegpt"; }
   uint32_t needs() const override { return kStatHessian; }
   Kind produces() const override { return Kind::Sparse; }
+  // The damped Hessian (f64) and its inverse factor (f32, obs_hessian.h); the transposed working
+  // weights, the keep mask and the result with its mask.
+  double scratch_bytes(int64_t out, int64_t in) const override {
+    return double(in) * double(in) * (8 + 4 + 4) + double(out) * double(in) * (4 + 1 + 4 + 1);
+  }
 
   CompressedLinear compress(const std::string& tensor, const Tensor& weight,
                             const LinearStats& stats) const override {

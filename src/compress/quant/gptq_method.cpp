@@ -20,6 +20,11 @@ class GptqMethod : public LinearMethod {
     return quantize(name, weight, stats, Tensor());
   }
   Kind produces() const override { return Kind::Quantized; }
+  // The damped Hessian (f64) and its inverse factor with the inversion's work copy (f32, gptq_hinv.h);
+  // the working, dequantized and result weights (f32) and the codes.
+  double scratch_bytes(int64_t out, int64_t in) const override {
+    return double(in) * double(in) * (8 + 4 + 4) + double(out) * double(in) * (3 * 4 + 1);
+  }
   bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
   // After a pruner: the sweep holds the pruned weights at 0 (gptq.h).
   CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
