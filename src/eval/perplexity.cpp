@@ -47,8 +47,8 @@ PositionScore score_position(const float* q, const float* p, int32_t target, int
 
 // Scores positions [first, ctx-1) of one window: logits row j predicts window token j+1. Positions are
 // scored in parallel and summed in order, so the totals are the same at any thread count.
-WindowScore score_window(std::span<const int32_t> win, const std::vector<float>& logits,
-                         const std::vector<float>* base_logits, int64_t vocab, int64_t first) {
+WindowScore score_window(std::span<const int32_t> win, const float* logits, const float* base_logits, int64_t vocab,
+                         int64_t first) {
   const int64_t ctx = int64_t(win.size());
   std::vector<PositionScore> pos(size_t(std::max<int64_t>(0, ctx - 1 - first)));
 #pragma omp parallel
@@ -56,8 +56,8 @@ WindowScore score_window(std::span<const int32_t> win, const std::vector<float>&
     std::vector<double> lq, lp;
 #pragma omp for schedule(static)
     for (int64_t j = first; j < ctx - 1; ++j) {
-      const float* p = base_logits ? base_logits->data() + j * vocab : nullptr;
-      pos[size_t(j - first)] = score_position(logits.data() + j * vocab, p, win[size_t(j + 1)], vocab, lq, lp);
+      const float* p = base_logits ? base_logits + j * vocab : nullptr;
+      pos[size_t(j - first)] = score_position(logits + j * vocab, p, win[size_t(j + 1)], vocab, lq, lp);
     }
   }
   WindowScore s;
@@ -97,21 +97,28 @@ PerplexityResult evaluate_perplexity(const Model& model, std::span<const int32_t
   r.ctx = ctx;
   WindowScore total;
   Progress progress("perplexity", windows, "windows");
-  std::vector<int32_t> win(static_cast<size_t>(ctx));
+  const int64_t per_pass = std::max<int64_t>(1, opt.windows_per_pass);
+  std::vector<int32_t> ids;
   std::vector<float> logits, base_logits;
-  for (int64_t w = 0; w < windows; ++w) {
-    std::copy_n(tokens.begin() + w * ctx, ctx, win.begin());
-    if (opt.second_half && bos >= 0) win[0] = bos;
-    const BatchShape shape{1, ctx, {}};
-    model.forward(win, shape, logits);
-    if (base) base->forward(win, shape, base_logits);
-    const WindowScore s = score_window(win, logits, base ? &base_logits : nullptr, vocab, first);
-    total.nll += s.nll;
-    total.nll_base += s.nll_base;
-    total.kld += s.kld;
-    total.scored += s.scored;
-    total.agree += s.agree;
-    progress.update(w + 1);
+  for (int64_t w0 = 0; w0 < windows; w0 += per_pass) {
+    const int64_t nw = std::min(per_pass, windows - w0);
+    ids.assign(tokens.begin() + w0 * ctx, tokens.begin() + (w0 + nw) * ctx);
+    if (opt.second_half && bos >= 0)
+      for (int64_t k = 0; k < nw; ++k) ids[size_t(k * ctx)] = bos;
+    const BatchShape shape{nw, ctx, {}};
+    model.forward(ids, shape, logits);
+    if (base) base->forward(ids, shape, base_logits);
+    for (int64_t k = 0; k < nw; ++k) {
+      const std::span<const int32_t> win(ids.data() + k * ctx, size_t(ctx));
+      const WindowScore s = score_window(win, logits.data() + k * ctx * vocab,
+                                         base ? base_logits.data() + k * ctx * vocab : nullptr, vocab, first);
+      total.nll += s.nll;
+      total.nll_base += s.nll_base;
+      total.kld += s.kld;
+      total.scored += s.scored;
+      total.agree += s.agree;
+    }
+    progress.update(w0 + nw);
   }
   progress.finish();
 

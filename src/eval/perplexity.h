@@ -16,6 +16,11 @@ struct PerplexityOptions {
   int64_t ctx = 512;
   int64_t max_windows = 0;   // 0 = all
   bool second_half = false;  // llama.cpp-comparable scoring
+  // Windows run through the model together (one forward of [windows_per_pass, ctx]): with streamed
+  // blocks each block is converted once per pass instead of once per window. Each window is still its
+  // own sequence (attention never crosses windows); the logits agree with one-window passes to
+  // rounding (BLAS blocks the rows differently).
+  int64_t windows_per_pass = 1;
 };
 
 struct PerplexityResult {

@@ -61,11 +61,16 @@ TEST(EntquantCli, StreamDecodeGivesTheSamePerplexity) {
   LMP_REQUIRE_SHARED();
   const std::string out = lmp::test::temp_dir("eq-stream");
   compress_json(out, "--method entquant --lambda 14.5");
-  const auto dense = eval_json(out, ""), stream = eval_json(out, "--stream-decode");
+  const auto dense = eval_json(out, ""), stream = eval_json(out, "--stream-decode --batch-windows 1");
   ASSERT_FALSE(dense.is_null());
   ASSERT_FALSE(stream.is_null());
   EXPECT_EQ(dense["ppl"], stream["ppl"]);
   EXPECT_EQ(stream["stream_decode"], true);
+  // Streaming runs 4 windows a pass by default: the same scores up to BLAS's row blocking.
+  const auto batched = eval_json(out, "--stream-decode");
+  ASSERT_FALSE(batched.is_null());
+  EXPECT_EQ(batched["windows_per_pass"], 4);
+  EXPECT_NEAR(batched["ppl"].get<double>(), dense["ppl"].get<double>(), 1e-6 * dense["ppl"].get<double>());
 }
 
 TEST(EntquantCli, SuperWeightLayersFallBackToAbsmaxAndAreReported) {
