@@ -165,6 +165,10 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   mi.available_mb = available_memory_mb();
   const MemoryPlan mem = plan_compress_memory(mi);
   if (Progress::enabled()) print_memory_plan(mem, n, seq);
+  if (mem.available > 0 && mem.total() > mem.available)
+    std::fprintf(stderr, "compress: warning: the memory plan (%.0f MB) exceeds the %.0f MB available; expect swapping "
+                 "or the kernel's OOM killer (fewer calibration samples shrink the activations, --batch-samples the "
+                 "batch)\n", mem.total(), mem.available);
 
   CalibActivations act;
   act.n = n;
