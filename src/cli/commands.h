@@ -19,6 +19,11 @@ struct CommonOptions {
 };
 
 void add_common_options(CLI::App& cmd, CommonOptions& opt);
+
+// Option checks whose errors name the bound and the value ("--threads: must be >= 0, found -1"), where
+// CLI::NonNegativeNumber / PositiveNumber print the largest double as the upper bound.
+CLI::Validator non_negative();
+CLI::Validator positive();
 // Applies --threads / --quiet.
 void apply_common_options(const CommonOptions& opt);
 

@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <cstdio>
+#include <string>
 
 #include "core/memory.h"
 #include "core/progress.h"
@@ -9,9 +10,35 @@
 
 namespace lmp::cli {
 
+namespace {
+// A check that `s` is a number and that `ok` holds for it; `bound` is the words after "must be".
+CLI::Validator number_check(const std::string& bound, const std::string& name, bool (*ok)(double)) {
+  return CLI::Validator(
+      [bound, ok](std::string& s) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(s, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != s.size()) return "must be a number " + bound + ", found '" + s + "'";
+        return ok(v) ? std::string() : "must be " + bound + ", found " + s;
+      },
+      name);
+}
+}  // namespace
+
+CLI::Validator non_negative() {
+  return number_check(">= 0", "NONNEGATIVE", [](double v) { return v >= 0; });
+}
+CLI::Validator positive() {
+  return number_check("> 0", "POSITIVE", [](double v) { return v > 0; });
+}
+
 void add_common_options(CLI::App& cmd, CommonOptions& opt) {
   cmd.add_option("--threads", opt.threads, "Threads for BLAS and parallel loops (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd.add_flag("-q,--quiet", opt.quiet, "No progress output on stderr");
 }
 

@@ -325,8 +325,7 @@ void print_human(const CompressArgs& a, const PipelineReport& r, const Export& w
 // the output's representation (hf: the --dtype; gptq: packed codes; gguf / lmp: about a byte a weight,
 // the lmp writer's rANS buffers included) and its norms.
 double writer_block_bytes(const CompressArgs& a, const ModelConfig& c) {
-  const double params = double(c.hidden_size) * double(2 * c.q_dim() + 2 * c.kv_dim()) +
-                        3.0 * double(c.hidden_size) * double(c.intermediate_size);
+  const double params = double(c.block_linear_params());
   if (a.format == "gptq") return params * (double(a.spec.bits) / 8 + 0.05);
   if (a.format == "hf") return params * (a.dtype == "f32" || a.dtype == "float32" ? 4 : 2);
   return params * 1.1;

@@ -94,9 +94,9 @@ Runner add_eval_command(CLI::App& app) {
                   "Windows per forward pass (0 = 4 with streamed blocks, else 1); the logits buffer holds N x ctx "
                   "x vocab floats")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--max-windows", a->max_windows, "Evaluate only the first N windows (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--kld-base", a->kld_base,
                   "Base model: also report KLD(base || model), top-1 agreement, base ppl and delta");
   cmd->add_option("--text-field", a->text_field, "Field of .jsonl records holding the text")->capture_default_str();

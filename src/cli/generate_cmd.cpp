@@ -55,11 +55,11 @@ Runner add_generate_command(CLI::App& app) {
   cmd->add_option("-p,--prompt", a->prompt, "Prompt text (BOS is prepended when the tokenizer has one)")
       ->required();
   cmd->add_option("-n,--max-tokens", a->max_tokens, "Tokens to generate")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--temperature", a->temperature, "Sampling temperature; 0 = greedy")->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--top-k", a->top_k, "Keep the K most likely tokens (0 = all)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();

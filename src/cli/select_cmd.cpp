@@ -131,16 +131,16 @@ Runner add_select_command(CLI::App& app) {
   cmd->add_flag("--pack", a->opt.pack, "Also concatenate documents shorter than L (pool order) into samples of L");
   cmd->add_option("--max-candidates", a->opt.max_candidates,
                   "least-ppl / cola: score a seeded uniform subset of at most K candidates")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   cmd->add_option("--zipcal-candidates", a->opt.zipcal_candidates,
                   "zipcal: candidates sampled (seeded) and scored at each greedy step")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   cmd->add_option("--t-start", a->opt.t_start, "self: temperature at the first token after BOS (ours: 1.5)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   cmd->add_option("--t-end", a->opt.t_end, "self: temperature after --t-steps tokens (ours: 0.8)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive());
   cmd->add_option("--t-steps", a->opt.t_steps, "self: tokens over which the temperature moves linearly (ours: 50)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(non_negative());
   cmd->add_option("--text-field", a->opt.text_field, "Field of .jsonl records holding the text")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Output .safetensors (written to .tmp, then renamed)")->required();
   cmd->add_flag("--json", a->json, "Print a JSON report on stdout");

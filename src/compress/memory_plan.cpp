@@ -11,10 +11,7 @@ namespace lmp {
 namespace {
 constexpr double kMiB = 1.0 / (1024.0 * 1024.0);
 
-double block_params(const ModelConfig& c) {
-  return double(c.hidden_size) * double(2 * c.q_dim() + 2 * c.kv_dim()) +
-         3.0 * double(c.hidden_size) * double(c.intermediate_size);
-}
+double block_params(const ModelConfig& c) { return double(c.block_linear_params()); }
 }  // namespace
 
 double stats_bytes(int64_t in, uint32_t flags) {

@@ -39,6 +39,10 @@ struct ModelConfig {
 
   int64_t q_dim() const { return num_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }
+  // Weights of one block's seven linears (q, k, v, o, gate, up, down).
+  int64_t block_linear_params() const {
+    return hidden_size * (2 * q_dim() + 2 * kv_dim()) + 3 * hidden_size * intermediate_size;
+  }
 };
 
 }  // namespace lmp

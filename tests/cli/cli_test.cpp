@@ -78,6 +78,16 @@ TEST(Cli, MissingModelIsOneLineError) {
   EXPECT_NE(r.err.find("/nonexistent/model"), std::string::npos) << r.err;
 }
 
+TEST(Cli, OutOfRangeNumbersNameTheBoundAndTheValue) {
+  auto r = run_cli("eval /nonexistent/model --threads -1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "--threads: must be >= 0, found -1") << r.err;
+  r = run_cli("eval /nonexistent/model --batch-windows 2x");
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "--batch-windows: must be a number >= 0, found '2x'") << r.err;
+  r = run_cli("select --pool /dev/null -o /dev/null --method self --t-start 0");
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "--t-start: must be > 0, found 0") << r.err;
+}
+
 TEST(Cli, BadTextsAreOneLineErrors) {
   LMP_REQUIRE_SHARED();
   const std::string dir = lmp::test::temp_dir("cli-texts");
