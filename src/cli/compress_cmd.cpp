@@ -14,14 +14,18 @@
 #include "compress/registry.h"
 #include "core/error.h"
 #include "core/memory.h"
+#include "core/progress.h"
 #include "export/gguf_writer.h"
 #include "export/gptq_writer.h"
 #include "export/hf_writer.h"
 #include "export/disk_size.h"
 #include "export/lmp_rate.h"
 #include "export/lmp_writer.h"
+#include "compress/resume.h"
 #include "compress/super_weights.h"
 #include <cmath>
+#include <filesystem>
+#include "codec/rans_checksum.h"
 #include "linalg/gemm.h"
 
 namespace lmp::cli {
@@ -38,7 +42,7 @@ struct CompressArgs {
   RefineOptions refine{0};  // epochs 0: no refinement
   double target_bpw = 0, super_threshold = 50;
   CLI::Option* target_opt = nullptr;
-  bool json = false, force = false, include_head = false;
+  bool json = false, force = false, include_head = false, no_resume = false;
 };
 
 void parse_nm(const std::string& s, MethodSpec& spec) {
@@ -280,7 +284,8 @@ nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const Pi
           {"recipe", recipe.source.empty() ? nlohmann::json() : nlohmann::json(recipe.source)},
           {"sequential", r.sequential}, {"bpw_ideal_codes", r.bpw_codes}, {"bpw_ideal_total", r.bpw_total},
           {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
-          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"memory_plan_mb", r.memory_plan_mb}, {"output", a.out}, {"format", a.format},
+          {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"memory_plan_mb", r.memory_plan_mb},
+          {"resumed_blocks", r.resumed_blocks}, {"output", a.out}, {"format", a.format},
           {"threads", num_threads()}, {"blas", blas_description()}};
   j["bpw"] = disk.bpw_linears();  // bytes on disk × 8 / weights of the compressed linears
   j["bpw_file"] = disk.bpw_file();  // the whole weight file(s) × 8 / every parameter
@@ -331,6 +336,56 @@ double writer_block_bytes(const CompressArgs& a, const ModelConfig& c) {
   return params * 1.1;
 }
 
+// The model's files as they are on disk: name, size and modification time of each (a directory's
+// regular files; a single-file model's file; the --tokenizer).
+nlohmann::json files_fingerprint(const CompressArgs& a) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  if (fs::is_directory(a.model)) {
+    for (const fs::directory_entry& e : fs::directory_iterator(a.model))
+      if (e.is_regular_file()) files.push_back(e.path());
+  } else {
+    files.push_back(a.model);
+  }
+  if (!a.tokenizer.empty()) files.push_back(a.tokenizer);
+  std::sort(files.begin(), files.end());
+  nlohmann::json j = nlohmann::json::array();
+  for (const fs::path& f : files)
+    j.push_back({{"name", f.filename().string()}, {"bytes", fs::file_size(f)},
+                 {"mtime", fs::last_write_time(f).time_since_epoch().count()}});
+  return j;
+}
+
+// What decides the output of a run, for resume (compress/resume.h): the model's files, the calibration
+// ids, the resolved recipe (super-weight layers and a searched λ included) and the export options.
+nlohmann::json resume_fingerprint(const CompressArgs& a, const CalibSet& calib, const Recipe& recipe,
+                                  const EntquantRun& eq) {
+  nlohmann::json super = nlohmann::json::array();
+  for (const SuperWeightLayer& l : eq.super_weights) super.push_back(l.linear);
+  const auto* ids = reinterpret_cast<const uint8_t*>(calib.input_ids.data());
+  return {{"lmpress", "0.1.0"},
+          {"model", files_fingerprint(a)},
+          {"calib", {{"n", calib.n}, {"seq", calib.seq},
+                     {"ids_xxh64", xxh64(ids, calib.input_ids.size() * sizeof(int32_t))}}},
+          {"recipe", recipe_json(recipe)},
+          {"super_weights", super},
+          {"export", {{"format", a.format}, {"dtype", a.dtype}, {"gguf_type", a.gguf_type},
+                      {"include_head", a.include_head}, {"batch_samples", a.batch_samples},
+                      {"refine", {{"epochs", a.refine.epochs}, {"lr", a.refine.lr}, {"batch", a.refine.batch}}}}}};
+}
+
+// The resume state of the run, OUT.resume/ (nullptr with --no-resume, which discards a saved one).
+std::unique_ptr<ResumeStore> make_resume(const CompressArgs& a, nlohmann::json fingerprint) {
+  const std::string dir = a.out + ".resume";
+  if (!a.no_resume) return std::make_unique<ResumeStore>(dir, std::move(fingerprint));
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    if (Progress::enabled()) std::fprintf(stderr, "compress: --no-resume: discarding %s\n", dir.c_str());
+    std::filesystem::remove_all(dir, ec);
+  }
+  return nullptr;
+}
+
 int run_compress(CompressArgs& a) {
   apply_common_options(a.common);
   Recipe recipe = make_recipe(a);
@@ -366,10 +421,13 @@ int run_compress(CompressArgs& a) {
   po.keep_compressed = false;  // the writer has each block; nothing after needs it
   po.sink_block_bytes = writer_block_bytes(a, model.config());
   if (a.refine.epochs > 0) po.refine = a.refine;
+  const std::unique_ptr<ResumeStore> resume = make_resume(a, resume_fingerprint(a, calib, recipe, eq));
+  po.resume = resume.get();
   const PipelineReport r = compress_model(model, calib.input_ids, calib.n, calib.seq, po,
                                           [&](const CompressedBlock& b) { writer.add_block(b); },
                                           [&](const CompressedLinear& h) { writer.add_head(h); });
   writer.finish();
+  if (resume) resume->remove();  // the output is complete
   const DiskSize disk = export_size(a, model, recipe, r);
   if (a.json) {
     std::printf("%s\n", json_report(a, recipe, r, writer, disk, eq).dump(1).c_str());
@@ -454,6 +512,9 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_flag("--include-head", a->include_head, "Compress lm_head too (after the last block, from the final norm's "
                 "output; overrides match lm_head.weight); a head tied to the embeddings is untied in the export");
   cmd->add_flag("--force", a->force, "Replace the output directory if it exists");
+  cmd->add_flag("--no-resume", a->no_resume, "Start from block 0 and save no resume state (default: each finished "
+                "block is saved in OUT.resume/, and a rerun of the same command after an interruption continues "
+                "from the last finished block; a different model, calibration set, recipe or export is refused)");
   cmd->add_flag("--json", a->json, "Print a JSON report");
   add_common_options(*cmd, a->common);
   cmd->footer(

@@ -8,6 +8,7 @@
 #include "compress/block_stats.h"
 #include "compress/memory_plan.h"
 #include "compress/method_chain.h"
+#include "compress/resume.h"
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/progress.h"
@@ -170,20 +171,55 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
                  "or the kernel's OOM killer (fewer calibration samples shrink the activations, --batch-samples the "
                  "batch)\n", mem.total(), mem.available);
 
+  LMP_CHECK(!opt.resume || !opt.keep_compressed, "compress: resuming needs keep_compressed off (the saved blocks "
+            "go to the sink, not back into the model)");
+  const int64_t first = opt.resume ? opt.resume->open(c.num_layers) : 0;
   CalibActivations act;
   act.n = n;
   act.seq = seq;
   act.batch = std::max<int64_t>(1, opt.batch_samples);
   act.keep_sublayer_outputs = mem.keep_sublayer;
   act.x.resize(size_t(n * seq * c.hidden_size));
-  model.embed(ids, act.x.data());
-  if (orig) act.x_orig = act.x;  // a method anchored to the original model: carry its stream too
+  if (orig) act.x_orig.resize(act.x.size());  // a method anchored to the original model: carry its stream too
+  if (first > 0) {
+    opt.resume->load_stream(act);
+  } else {
+    model.embed(ids, act.x.data());
+    if (orig) act.x_orig = act.x;
+  }
 
   Totals totals;
   std::vector<OverrideReport> overrides = override_reports(recipe);
+  // The chain of one linear, counted in the report: the deciding override, or an ignored linear.
+  const auto decide = [&](const std::string& name) {
+    int which = -1;
+    const MethodChain* chain = plan.chain_for(name, which);
+    if (which >= 0) ++overrides[size_t(which)].linears;
+    if (!chain) ++totals.ignored;
+    return chain;
+  };
   Progress progress("compress " + plan.base().name(), c.num_layers, "blocks");
   std::vector<BlockRefineSummary> refined;
-  for (int64_t b = 0; b < c.num_layers; ++b) {
+  if (first > 0) {
+    if (Progress::enabled())
+      std::fprintf(stderr, "compress: resuming from %s: %lld of %lld blocks already done\n",
+                   opt.resume->dir().c_str(), (long long)first, (long long)c.num_layers);
+    refined = opt.resume->refine();
+  }
+  for (int64_t b = 0; b < first; ++b) {  // the interrupted run's blocks, counted and handed on as saved
+    const CompressedBlock saved = opt.resume->block(b);
+    for (const auto& leaves : groups)
+      for (const std::string& leaf : leaves) {
+        if (!decide(names::layer(b, leaf + ".weight"))) continue;
+        const auto it = saved.linears.find(leaf);
+        LMP_CHECK(it != saved.linears.end(), "compress: ", opt.resume->dir(), ": saved block ", b, " has no ", leaf,
+                  ", which the recipe compresses: give --no-resume to start over");
+        totals.add(it->second);
+      }
+    if (sink) sink(saved);
+    progress.update(b + 1);
+  }
+  for (int64_t b = first; b < c.num_layers; ++b) {
     // A copy we compress in place: from the model's cached block, or read afresh when it is not kept.
     BlockWeights w = opt.keep_compressed ? model.block(b) : load_block_weights(model.checkpoint(), b);
     CompressedBlock out;
@@ -191,13 +227,8 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
     const GroupCompressor compress = [&](const std::vector<std::string>& leaves, const LinearStats& stats) {
       for (const std::string& leaf : leaves) {
         const std::string name = names::layer(b, leaf + ".weight");
-        int which = -1;
-        const MethodChain* chain = plan.chain_for(name, which);
-        if (which >= 0) ++overrides[size_t(which)].linears;
-        if (!chain) {
-          ++totals.ignored;
-          continue;
-        }
+        const MethodChain* chain = decide(name);
+        if (!chain) continue;
         Tensor& weight = w.linear(leaf);
         check_finite("weight", name, weight.f32(), weight.numel());
         check_stats(name, stats);
@@ -222,6 +253,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
       advance_stream(model, b, w, act);
     }
     if (sink) sink(out);
+    if (opt.resume) opt.resume->save(out, act, opt.refine ? &refined.back() : nullptr);
     if (opt.keep_compressed) model.set_block(b, std::move(w));
     else model.release_block(b);  // the original, when the original stream or refinement loaded it
     progress.update(b + 1);
@@ -253,6 +285,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   r.params = totals.params;
   r.refine = std::move(refined);
   r.memory_plan_mb = mem.total();
+  r.resumed_blocks = first;
   if (totals.params > 0) {
     r.bpw_codes = totals.codes_bits / double(totals.params);
     r.bpw_total = totals.total_bits / double(totals.params);

@@ -28,6 +28,8 @@
 
 namespace lmp {
 
+class ResumeStore;
+
 struct PipelineOptions {
   MethodSpec spec;                   // the one-stage recipe of --method, used when `recipe` is empty
   std::optional<Recipe> recipe;      // chains and overrides (recipe.h); takes the place of `spec`
@@ -45,6 +47,10 @@ struct PipelineOptions {
   // Block refinement after each block's linears (AA-SVD, compress/block_refine_stage.h); carries the
   // original model's stream.
   std::optional<RefineOptions> refine;
+  // Saves each finished block and the stream after it, and continues from the blocks saved by an
+  // interrupted run (compress/resume.h): those are handed to the sink as they were saved. Needs
+  // keep_compressed false.
+  ResumeStore* resume = nullptr;
 };
 
 // The recipe compress_model runs for `opt`: opt.recipe or the one-stage recipe of opt.spec, with
@@ -82,6 +88,7 @@ struct PipelineReport {
   int64_t params = 0;                                  // parameters of the compressed linears
   std::vector<BlockRefineSummary> refine;              // per block, when PipelineOptions::refine
   double memory_plan_mb = 0;                           // the plan's peak (compress/memory_plan.h)
+  int64_t resumed_blocks = 0;                          // blocks an interrupted run had finished
 };
 
 // Called after each block with its compressed linears (writers stream from here), and with the
