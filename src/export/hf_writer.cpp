@@ -44,6 +44,7 @@ HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dty
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
   LMP_CHECK(!ec, "export hf: cannot create '", tmp_, "': ", ec.message());
+  spill_ = std::make_unique<SpillFile>(tmp_ + "/pending.spill", "export hf");
   const bool hf = input.format() == CheckpointFormat::HF;
   for (const std::string& name : input.tensor_names()) {
     const std::string shard = hf ? fs::path(input.info(name).file).filename().string() : "model.safetensors";
@@ -67,7 +68,7 @@ HfWriter::HfWriter(const Checkpoint& input, std::string out_dir, std::string dty
 void HfWriter::put(const std::string& name, Tensor f32) {
   const auto it = shard_of_.find(name);
   LMP_CHECK(it != shard_of_.end(), "export hf: tensor '", name, "' is not in the input checkpoint");
-  pending_[it->second][name] = convert(f32, dtype_);
+  pending_[it->second][name] = spill_->append(convert(f32, dtype_));
   missing_[it->second].erase(name);
 }
 
@@ -102,8 +103,12 @@ void HfWriter::flush_complete_shards() {
 }
 
 void HfWriter::write_shard(const std::string& shard) {
-  std::vector<std::pair<std::string, Tensor>> tensors(pending_[shard].begin(), pending_[shard].end());
-  write_safetensors(tmp_ + "/" + shard, tensors, {{"format", "pt"}});
+  std::vector<SafetensorsSource> tensors;
+  const SpillFile* f = spill_.get();
+  for (const auto& [name, slot] : pending_[shard])
+    tensors.push_back({name, slot.dtype, slot.shape, [f, s = slot] { return f->load(s); }});
+  write_safetensors_from(tmp_ + "/" + shard, tensors, {{"format", "pt"}});
+  for (const auto& [name, slot] : pending_[shard]) spill_->discard(slot);
   pending_.erase(shard);
   written_.push_back(shard);
 }
@@ -131,6 +136,7 @@ void HfWriter::finish() {
     index["metadata"] = {{"total_size", total}};
     std::ofstream(tmp_ + "/model.safetensors.index.json") << index.dump(2) << "\n";
   }
+  spill_.reset();
   copy_side_files();
   std::error_code ec;
   fs::remove_all(out_, ec);

@@ -2,7 +2,8 @@
 // from an HF input, else written from the ModelConfig), safetensors shards laid out like the input's
 // (one model.safetensors for GGUF / llama2.c inputs) with __metadata__ {"format": "pt"}, the tokenizer
 // files and generation_config.json. Shards are written as soon as all their tensors are known (block by
-// block), into OUT.tmp/, renamed to OUT when complete.
+// block), into OUT.tmp/, renamed to OUT when complete; until then their converted tensors wait in a
+// scratch file (io/spill_file.h), so a single-shard output is not held in memory either.
 #pragma once
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "compress/pipeline.h"
 #include "io/checkpoint.h"
+#include "io/spill_file.h"
 
 namespace lmp {
 
@@ -38,7 +40,8 @@ class HfWriter {
   DType dtype_;
   std::map<std::string, std::string> shard_of_;             // tensor → output shard file name
   std::map<std::string, std::set<std::string>> missing_;    // shard → tensors not yet known
-  std::map<std::string, std::map<std::string, Tensor>> pending_;  // shard → converted tensors
+  std::unique_ptr<SpillFile> spill_;
+  std::map<std::string, std::map<std::string, SpillFile::Slot>> pending_;  // shard → converted tensors
   std::vector<std::string> written_;
   bool untie_ = false;  // a compressed head replaces a tied one
 };

@@ -23,12 +23,6 @@ bool same_bits(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
 }
 
-Tensor deep_copy(const Tensor& t) {
-  Tensor out = Tensor::zeros(t.dtype(), t.shape());
-  std::memcpy(out.mutable_data(), t.data(), t.nbytes());
-  return out;
-}
-
 }  // namespace
 
 LmpWriter::LmpWriter(const Checkpoint& input, std::string out_dir, bool force, bool head, RansOptions opts,
@@ -39,6 +33,7 @@ LmpWriter::LmpWriter(const Checkpoint& input, std::string out_dir, bool force, b
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
   LMP_CHECK(!ec, "export lmp: cannot create '", tmp_, "': ", ec.message());
+  spill_ = std::make_unique<SpillFile>(tmp_ + "/parts.spill", "export lmp");
   for (int64_t b = 0; b < input.config().num_layers; ++b)
     for (const std::string& leaf : names::block_linears()) linears_.insert(names::layer(b, leaf + ".weight"));
   if (head) {
@@ -52,12 +47,19 @@ void LmpWriter::put(const std::string& name, const CompressedLinear& c) {
   LMP_CHECK(linears_.count(name), "export lmp: ", name, " is not a linear of the input checkpoint");
   LMP_CHECK(pending_.erase(name), "export lmp: ", name, " was given twice");
   if (lmp_codes(c)) {
-    coded_.emplace(name, encode_lmp_linear(name, c, opts_, method_ ? method_(name) : ""));
+    const LmpLinear l = encode_lmp_linear(name, c, opts_, method_ ? method_(name) : "");
+    Coded& k = coded_[name];
+    k.meta = l.meta;
+    k.weights = l.weights;
+    k.ideal_bits = l.ideal_bits;
+    k.bytes = l.bytes();
+    for (const auto& [part, t] : l.tensors) k.parts.emplace(part, spill_->append(t));
     return;
   }
-  // A plain linear: the input's tensor when the method left it as it was, else its f32 values.
+  // A plain linear: the input's tensor when the method left it as it was (read at finish), else its f32
+  // values.
   const bool unchanged = in_.has(name) && same_bits(in_.load_f32(name), c.weight);
-  plain_[name] = unchanged ? stored(name) : deep_copy(c.weight);
+  if (!unchanged) plain_[name] = spill_->append(c.weight);
 }
 
 void LmpWriter::add_block(const CompressedBlock& block) {
@@ -67,7 +69,7 @@ void LmpWriter::add_block(const CompressedBlock& block) {
   for (const auto& [name, t] : block.tensors) {  // refined norms and biases, in f32
     LMP_CHECK(name.rfind(names::layer(block.index, ""), 0) == 0 && in_.has(name), "export lmp: block ", block.index,
               " changed '", name, "', which is not a tensor of that block in the input");
-    plain_[name] = deep_copy(t);
+    plain_[name] = spill_->append(t);
   }
 }
 
@@ -76,39 +78,51 @@ void LmpWriter::add_head(const CompressedLinear& head) {
   put(names::lm_head(), head);
 }
 
-Tensor LmpWriter::stored(const std::string& name) const {
+bool LmpWriter::stored_as_is(const std::string& name) const {
   const TensorInfo& t = in_.info(name);
-  const bool as_is = in_.packing(name).empty() && t.interleaved_heads == 0 && dtype_block_elems(t.dtype) == 1;
-  return as_is ? in_.raw(name) : in_.load_f32(name);
+  return in_.packing(name).empty() && t.interleaved_heads == 0 && dtype_block_elems(t.dtype) == 1;
 }
 
-// Every tensor of the file by name (plain ones counted in total_weights, coded ones in linear_* too); their
-// records go into `meta`.
-std::vector<std::pair<std::string, Tensor>> LmpWriter::file_tensors(std::map<std::string, std::string>& meta) {
-  std::map<std::string, Tensor> all;
-  auto plain = [&](const std::string& name, Tensor t) {
-    sizes_.total_weights += uint64_t(t.numel());
-    all[name] = std::move(t);
+Tensor LmpWriter::stored(const std::string& name) const {
+  return stored_as_is(name) ? in_.raw(name) : in_.load_f32(name);
+}
+
+SafetensorsSource LmpWriter::spilled(const std::string& name, const SpillFile::Slot& s) const {
+  const SpillFile* f = spill_.get();
+  return {name, s.dtype, s.shape, [f, s] { return f->load(s); }};
+}
+
+// Every tensor of the file by name (plain ones counted in total_weights, coded ones in linear_* too), each
+// read when it is written; their records go into `meta`.
+std::vector<SafetensorsSource> LmpWriter::file_tensors(std::map<std::string, std::string>& meta) {
+  std::map<std::string, SafetensorsSource> all;
+  auto plain = [&](SafetensorsSource s) {
+    sizes_.total_weights += uint64_t(shape_numel(s.shape));
+    all.emplace(s.name, std::move(s));
   };
-  for (const std::string& name : in_.tensor_names())
-    if (!coded_.count(name) && !plain_.count(name)) plain(name, stored(name));
-  for (const auto& [name, t] : plain_) plain(name, t);
-  for (auto& [name, l] : coded_) {
+  for (const std::string& name : in_.tensor_names()) {
+    if (coded_.count(name) || plain_.count(name)) continue;
+    const TensorInfo& t = in_.info(name);
+    plain({name, stored_as_is(name) ? t.dtype : DType::F32, t.shape, [this, name] { return stored(name); }});
+  }
+  for (const auto& [name, slot] : plain_) plain(spilled(name, slot));
+  for (const auto& [name, l] : coded_) {
     meta[kLmpRecordPrefix + name] = l.meta.dump();
-    for (auto& [part, t] : l.tensors) {
+    for (const auto& [part, slot] : l.parts) {
       LMP_CHECK(!all.count(part), "export lmp: ", part, " (a part of ", name, ") is also a tensor of the input");
-      all[part] = t;
+      all.emplace(part, spilled(part, slot));
     }
     sizes_.linear_weights += uint64_t(l.weights);
     sizes_.total_weights += uint64_t(l.weights);
-    sizes_.linear_bytes += l.bytes();
+    sizes_.linear_bytes += l.bytes;
     sizes_.ideal_bits += l.ideal_bits;
   }
   // Widest elements first (then by name), as the safetensors reference writer orders them: the data
   // section starts 8-aligned, so every tensor is aligned to its element size despite odd-sized streams.
-  std::vector<std::pair<std::string, Tensor>> out(all.begin(), all.end());
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return dtype_block_bytes(a.second.dtype()) > dtype_block_bytes(b.second.dtype());
+  std::vector<SafetensorsSource> out;
+  for (auto& [name, s] : all) out.push_back(std::move(s));
+  std::stable_sort(out.begin(), out.end(), [](const SafetensorsSource& a, const SafetensorsSource& b) {
+    return dtype_block_bytes(a.dtype) > dtype_block_bytes(b.dtype);
   });
   return out;
 }
@@ -129,7 +143,8 @@ void LmpWriter::finish() {
   std::map<std::string, std::string> meta = {{"format", "lmp"}, {"lmp_version", std::to_string(kLmpVersion)}};
   sizes_ = {};
   const std::string file = tmp_ + "/model.safetensors";
-  write_safetensors(file, file_tensors(meta), meta);
+  write_safetensors_from(file, file_tensors(meta), meta);
+  spill_.reset();  // unlinked already: closing frees its disk space
   std::error_code ec;
   sizes_.file_bytes = fs::file_size(file, ec);
   LMP_CHECK(!ec, "export lmp: cannot stat ", file, ": ", ec.message());

@@ -2,12 +2,14 @@
 // quantization_config {quant_method lmpress, format lmp, format_version 1}), the tokenizer files and
 // generation_config.json, and one model.safetensors whose coded linears are rANS streams of their codes
 // with their scales / zeros / g_idx / codebook (export/lmp_encode.h), every other tensor as the input
-// stores it. Coded linears are kept in memory (they are small) until finish(), which writes the file into
-// OUT.tmp/ and renames it to OUT.
+// stores it. Each block is coded as it arrives and its tensors go to a scratch file (io/spill_file.h), so
+// the writer holds one block at a time; finish() writes the file into OUT.tmp/, reading each tensor back
+// (or from the input) just before it is written, and renames OUT.tmp to OUT.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -15,6 +17,8 @@
 #include "compress/pipeline.h"
 #include "export/lmp_encode.h"
 #include "io/checkpoint.h"
+#include "io/safetensors.h"
+#include "io/spill_file.h"
 
 namespace lmp {
 
@@ -50,9 +54,19 @@ class LmpWriter {
   const LmpSizes& sizes() const { return sizes_; }
 
  private:
+  // A coded linear once its parts are in the scratch file.
+  struct Coded {
+    nlohmann::json meta;
+    std::map<std::string, SpillFile::Slot> parts;
+    int64_t weights = 0;
+    double ideal_bits = 0;
+    uint64_t bytes = 0;  // LmpLinear::bytes()
+  };
   void put(const std::string& name, const CompressedLinear& c);
-  Tensor stored(const std::string& name) const;
-  std::vector<std::pair<std::string, Tensor>> file_tensors(std::map<std::string, std::string>& meta);
+  bool stored_as_is(const std::string& name) const;  // the input's bytes fit safetensors as they are
+  Tensor stored(const std::string& name) const;       // the input's tensor as the file stores it
+  SafetensorsSource spilled(const std::string& name, const SpillFile::Slot& s) const;
+  std::vector<SafetensorsSource> file_tensors(std::map<std::string, std::string>& meta);
   void write_config() const;
 
   const Checkpoint& in_;
@@ -62,8 +76,9 @@ class LmpWriter {
   MethodLabel method_;
   std::set<std::string> pending_;              // linears (and the head) not yet given
   std::set<std::string> linears_;              // every name that add_block / add_head provides
-  std::map<std::string, LmpLinear> coded_;
-  std::map<std::string, Tensor> plain_;        // linears written as plain tensors
+  std::unique_ptr<SpillFile> spill_;           // the coded parts and changed tensors until finish()
+  std::map<std::string, Coded> coded_;
+  std::map<std::string, SpillFile::Slot> plain_;  // linears written as plain tensors, changed norms
   LmpSizes sizes_;
   bool finished_ = false;
 };

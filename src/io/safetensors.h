@@ -2,6 +2,7 @@
 // Format: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets},
 // "__metadata__": {str: str}}, then the data section; offsets are relative to its start.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,5 +45,16 @@ std::string safetensors_dtype_name(DType t);  // throws for block-quantized type
 // it to `path` once complete. Names must be unique; block-quantized dtypes are rejected.
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+
+// A tensor whose bytes are loaded only when the writer reaches it (write_safetensors_from), so that a
+// file larger than memory is written holding one tensor at a time.
+struct SafetensorsSource {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  std::function<Tensor()> load;  // must return a tensor of exactly this dtype and shape
+};
+void write_safetensors_from(const std::string& path, const std::vector<SafetensorsSource>& tensors,
+                            const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace lmp

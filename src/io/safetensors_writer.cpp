@@ -14,7 +14,7 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-std::string build_header(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+std::string build_header(const std::string& path, const std::vector<SafetensorsSource>& tensors,
                          const std::map<std::string, std::string>& metadata) {
   ordered_json h = ordered_json::object();
   if (!metadata.empty()) {
@@ -24,16 +24,16 @@ std::string build_header(const std::string& path, const std::vector<std::pair<st
   }
   std::set<std::string> seen;
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
-    LMP_CHECK(name != "__metadata__" && seen.insert(name).second, "safetensors ", path,
-              ": duplicate or reserved tensor name ", name);
-    LMP_CHECK(!t.empty() || t.numel() == 0, "safetensors ", path, ": ", name, ": tensor has no data");
+  for (const SafetensorsSource& t : tensors) {
+    LMP_CHECK(t.name != "__metadata__" && seen.insert(t.name).second, "safetensors ", path,
+              ": duplicate or reserved tensor name ", t.name);
+    const uint64_t nbytes = dtype_nbytes(t.dtype, size_t(shape_numel(t.shape)));
     ordered_json e;
-    e["dtype"] = safetensors_dtype_name(t.dtype());
-    e["shape"] = t.shape();
-    e["data_offsets"] = {offset, offset + t.nbytes()};
-    offset += t.nbytes();
-    h[name] = e;
+    e["dtype"] = safetensors_dtype_name(t.dtype);
+    e["shape"] = t.shape;
+    e["data_offsets"] = {offset, offset + nbytes};
+    offset += nbytes;
+    h[t.name] = e;
   }
   std::string s = h.dump();
   s.append((8 - s.size() % 8) % 8, ' ');
@@ -59,6 +59,17 @@ void write_all(TmpFile& tmp, const void* data, size_t n, const std::string& what
 
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  std::vector<SafetensorsSource> sources;
+  sources.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) {
+    LMP_CHECK(!t.empty() || t.numel() == 0, "safetensors ", path, ": ", name, ": tensor has no data");
+    sources.push_back({name, t.dtype(), t.shape(), [&t] { return t; }});
+  }
+  write_safetensors_from(path, sources, metadata);
+}
+
+void write_safetensors_from(const std::string& path, const std::vector<SafetensorsSource>& tensors,
+                            const std::map<std::string, std::string>& metadata) {
   const std::string header = build_header(path, tensors, metadata);
   TmpFile tmp{path + ".tmp"};
   tmp.f = std::fopen(tmp.path.c_str(), "wb");
@@ -66,7 +77,13 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   const uint64_t len = header.size();
   write_all(tmp, &len, 8, "the header length");
   write_all(tmp, header.data(), header.size(), "the header");
-  for (const auto& [name, t] : tensors) write_all(tmp, t.data(), t.nbytes(), name);
+  for (const SafetensorsSource& src : tensors) {
+    const Tensor t = src.load();
+    LMP_CHECK(t.dtype() == src.dtype && t.shape() == src.shape, "safetensors ", path, ": ", src.name, " loaded as ",
+              dtype_name(t.dtype()), " ", shape_str(t.shape()), ", its header entry says ", dtype_name(src.dtype), " ",
+              shape_str(src.shape));
+    write_all(tmp, t.data(), t.nbytes(), src.name);
+  }
   const bool ok = std::fflush(tmp.f) == 0;
   const bool closed = std::fclose(tmp.f) == 0;
   tmp.f = nullptr;
