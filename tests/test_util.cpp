@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +15,18 @@
 namespace fs = std::filesystem;
 
 namespace lmp::test {
+
+Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.0f, 0.02f);
+  std::vector<float> v(size_t(out * in));
+  for (float& x : v) x = n(rng);
+  return Tensor::from_f32({out, in}, v);
+}
+
+bool bit_identical(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
+}
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -3,10 +3,18 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "core/tensor.h"
+
 namespace lmp::test {
+
+// An F32 [out, in] tensor of N(0, 0.02²) values from mt19937(seed).
+Tensor random_weight(int64_t out, int64_t in, uint32_t seed);
+// Same dtype, shape and bytes.
+bool bit_identical(const Tensor& a, const Tensor& b);
 
 // The message of the lmp::Error `f` throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);

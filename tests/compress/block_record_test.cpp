@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <random>
 
 #include "compress/block_record.h"
 #include "compress/registry.h"
@@ -13,17 +12,8 @@
 namespace lmp {
 namespace {
 
-Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  std::vector<float> v(size_t(out * in));
-  for (float& x : v) x = n(rng);
-  return Tensor::from_f32({out, in}, v);
-}
-
-bool same(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
+using test::random_weight;
+bool same(const Tensor& a, const Tensor& b) { return test::bit_identical(a, b); }
 
 CompressedLinear compressed(const std::string& method, const Tensor& w) {
   MethodSpec s;
