@@ -363,7 +363,7 @@ nlohmann::json resume_fingerprint(const CompressArgs& a, const CalibSet& calib, 
   nlohmann::json super = nlohmann::json::array();
   for (const SuperWeightLayer& l : eq.super_weights) super.push_back(l.linear);
   const auto* ids = reinterpret_cast<const uint8_t*>(calib.input_ids.data());
-  return {{"lmpress", "0.1.0"},
+  return {{"lmpress", LMP_VERSION},
           {"model", files_fingerprint(a)},
           {"calib", {{"n", calib.n}, {"seq", calib.seq},
                      {"ids_xxh64", xxh64(ids, calib.input_ids.size() * sizeof(int32_t))}}},

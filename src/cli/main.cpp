@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   lmp::ensure_runtime_env(argv);
   CLI::App app{"lmpress: post-training compression of LLMs (inspect, evaluate, generate, select)", "lmpress"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("lmpress 0.1.0\nBLAS: ") + lmp::blas_description());
+  app.set_version_flag("--version", std::string("lmpress " LMP_VERSION "\nBLAS: ") + lmp::blas_description());
   std::map<std::string, lmp::cli::Runner> runners;
   runners["eval"] = lmp::cli::add_eval_command(app);
   runners["inspect"] = lmp::cli::add_inspect_command(app);

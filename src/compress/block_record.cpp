@@ -37,11 +37,11 @@ LmpRecord dequant_record(LmpCodes codes, int64_t out, int64_t in) {
 }
 
 // The dense weight the representation of `c` stands for, with the methods' own float operations; empty
-// for the kinds that have none (dense, sparse). Low-rank: only rows `rows_from`.. of the product when
-// `rows` > 0 (the write-side spot check), all of it otherwise.
+// for the kinds that have none (dense, sparse).
 Tensor rebuild_weight(const CompressedLinear& c, int64_t out, int64_t in) {
-  Tensor w = Tensor::zeros(DType::F32, {out, in});
   if (c.kind == Kind::Quantized && c.quant) return dequantize_grid(*c.quant);
+  if (!c.codebook && !c.fp8 && !c.lowrank) return Tensor();
+  Tensor w = Tensor::zeros(DType::F32, {out, in});
   if (c.kind == Kind::Codebook && c.codebook) {
     LmpRecord r = dequant_record(LmpCodes::Nf4, out, in);
     r.block = c.codebook->block;

@@ -10,6 +10,7 @@
 #include "calib/calib_set.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "cli_fixtures.h"
 #include "test_util.h"
 
 namespace {
@@ -21,20 +22,8 @@ const std::string& model() {
   return m;
 }
 
-// The first 8 sequences of the reference calibration set, cut to 128 tokens: a fast calibration file.
 const std::string& small_calib() {
-  static const std::string path = [] {
-    const lmp::CalibSet full =
-        lmp::read_calib_set(lmp::test::shared_path("reference/calib_128x512.safetensors"), 32000);
-    std::vector<int32_t> ids;
-    for (int64_t r = 0; r < 8; ++r)
-      ids.insert(ids.end(), full.input_ids.begin() + r * full.seq, full.input_ids.begin() + r * full.seq + 128);
-    lmp::Tensor t = lmp::Tensor::zeros(lmp::DType::I32, {8, 128});
-    std::memcpy(t.mutable_data(), ids.data(), ids.size() * 4);
-    const std::string p = lmp::test::temp_dir("lowrank_cli_calib") + "/calib.safetensors";
-    lmp::write_safetensors(p, {{"input_ids", t}}, {});
-    return p;
-  }();
+  static const std::string path = lmp::test::small_calib("lowrank_cli_calib");
   return path;
 }
 

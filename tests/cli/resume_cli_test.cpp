@@ -9,8 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "calib/calib_set.h"
-#include "io/safetensors.h"
+#include "cli_fixtures.h"
 #include "test_util.h"
 
 namespace {
@@ -23,18 +22,8 @@ const std::string& model() {
   return m;
 }
 
-// The first 8 sequences of the reference calibration set, cut to 128 tokens.
 const std::string& calib() {
-  static const std::string path = [] {
-    const lmp::CalibSet full =
-        lmp::read_calib_set(lmp::test::shared_path("reference/calib_128x512.safetensors"), 32000);
-    lmp::Tensor t = lmp::Tensor::zeros(lmp::DType::I32, {8, 128});
-    auto* ids = static_cast<int32_t*>(t.mutable_data());
-    for (int64_t r = 0; r < 8; ++r) std::memcpy(ids + r * 128, full.input_ids.data() + r * full.seq, 128 * 4);
-    const std::string p = lmp::test::temp_dir("resume_cli_calib") + "/calib.safetensors";
-    lmp::write_safetensors(p, {{"input_ids", t}}, {});
-    return p;
-  }();
+  static const std::string path = lmp::test::small_calib("resume_cli_calib");
   return path;
 }
 

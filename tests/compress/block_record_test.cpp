@@ -51,7 +51,9 @@ TEST(BlockRecord, EveryRepresentationRoundTripsBitForBit) {
     EXPECT_EQ(d.kind, c.kind) << leaf;
     EXPECT_TRUE(same(d.weight, c.weight)) << leaf;
     EXPECT_EQ(d.mask.empty(), c.mask.empty()) << leaf;
-    if (!c.mask.empty()) EXPECT_TRUE(same(d.mask, c.mask)) << leaf;
+    if (!c.mask.empty()) {
+      EXPECT_TRUE(same(d.mask, c.mask)) << leaf;
+    }
   }
   const QuantGrid& q = *r.linears.at("self_attn.q_proj").quant;
   EXPECT_EQ(q.bits, 4);

@@ -8,17 +8,12 @@
 #include "compress/quant/nf4_double_quant.h"
 #include "compress/quant/quant_methods.h"
 #include "core/error.h"
+#include "test_util.h"
 
 namespace lmp {
 namespace {
 
-Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  std::vector<float> v(size_t(out * in));
-  for (float& x : v) x = n(rng);
-  return Tensor::from_f32({out, in}, v);
-}
+using test::random_weight;
 
 TEST(QuantNf4, CodebookIsThePublishedTable) {
   const std::vector<float>& v = nf4_codebook();

@@ -10,21 +10,14 @@
 #include "compress/quant/rtn.h"
 #include "core/dtype.h"
 #include "core/error.h"
+#include "test_util.h"
 
 namespace lmp {
 namespace {
 
-Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  std::vector<float> v(size_t(out * in));
-  for (float& x : v) x = n(rng);
-  return Tensor::from_f32({out, in}, v);
-}
+using test::random_weight;
 
-bool bit_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
+bool bit_equal(const Tensor& a, const Tensor& b) { return test::bit_identical(a, b); }
 
 TEST(QuantRtn, HandComputedAsymmetricGridRoundsHalfToEven) {
   // min -1, max 2, 2 bits: scale = 3/3 = 1, zero = round(1) = 1; 0.5 / 1 = 0.5 rounds to 0 (even).

@@ -11,21 +11,14 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "export/gptq_pack.h"
+#include "test_util.h"
 
 namespace lmp {
 namespace {
 
-Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  std::vector<float> v(size_t(out * in));
-  for (float& x : v) x = n(rng);
-  return Tensor::from_f32({out, in}, v);
-}
+using test::random_weight;
 
-bool bit_equal(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
+bool bit_equal(const Tensor& a, const Tensor& b) { return test::bit_identical(a, b); }
 
 // A grid [out, in] with codes (j + r) mod 2^bits, zero r mod 2^bits + 1, scale 0.5.
 QuantGrid hand_grid(int bits, int64_t out, int64_t in) {
