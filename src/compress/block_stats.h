@@ -19,8 +19,9 @@
 namespace lmp {
 
 // Compresses the linears of group `leaves` (which share one input) given their shared statistics, and
-// writes the compressed weights into the block.
-using GroupCompressor = std::function<void(const std::vector<std::string>& leaves, const LinearStats& stats)>;
+// writes the compressed weights into the block. The statistics are the compressor's to consume: the
+// caller frees them right after.
+using GroupCompressor = std::function<void(const std::vector<std::string>& leaves, LinearStats& stats)>;
 
 struct CalibActivations {
   std::vector<float> x;       // [n·seq, hidden]: the block's input, replaced by its output

@@ -74,6 +74,15 @@ class LinearMethod {
   // compresses a Dense prev with compress() and refuses anything else; methods that accept more override.
   virtual CompressedLinear compress_after(const std::string& name, const CompressedLinear& prev,
                                           const LinearStats& stats) const;
+  // As compress_after, with `stats` handed over: the caller reads them no more (the last linear of its
+  // input group), so a method may take their buffers instead of copying them. Default: compress_after.
+  virtual CompressedLinear compress_consuming(const std::string& name, const CompressedLinear& prev,
+                                              LinearStats&& stats) const {
+    return compress_after(name, prev, stats);
+  }
+  // The part of scratch_bytes(out, in) that compress_consuming takes from the statistics instead of
+  // allocating (GPTQ and SparseGPT factorize the Hessian in its own buffer: in² × 8 bytes).
+  virtual double handover_bytes(int64_t /*in*/) const { return 0; }
 };
 
 }  // namespace lmp

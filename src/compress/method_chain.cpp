@@ -44,19 +44,33 @@ MethodChain::MethodChain(std::vector<MethodSpec> stages, const std::string& wher
   }
 }
 
-double MethodChain::scratch_bytes(int64_t out, int64_t in) const {
+double MethodChain::scratch_bytes(int64_t out, int64_t in, bool handed_over) const {
   double most = 0;
-  for (const auto& m : methods_) most = std::max(most, m->scratch_bytes(out, in));
+  for (const auto& m : methods_) {
+    const double saved = handed_over && m == methods_.back() ? m->handover_bytes(in) : 0;
+    most = std::max(most, m->scratch_bytes(out, in) - saved);
+  }
   const double prev_result = methods_.size() > 1 ? double(out) * double(in) * 6 : 0;  // f32, mask, codes
   return most + prev_result;
 }
 
 CompressedLinear MethodChain::run(const std::string& tensor, const Tensor& weight, const LinearStats& stats) const {
+  return run_stages(tensor, weight, stats, nullptr);
+}
+
+CompressedLinear MethodChain::run(const std::string& tensor, const Tensor& weight, LinearStats&& stats) const {
+  return run_stages(tensor, weight, stats, &stats);
+}
+
+CompressedLinear MethodChain::run_stages(const std::string& tensor, const Tensor& weight, const LinearStats& stats,
+                                         LinearStats* handed_over) const {
   CompressedLinear cur;
   cur.kind = CompressedLinear::Kind::Dense;
   cur.weight = weight;
   for (const auto& m : methods_) {
-    CompressedLinear next = m->compress_after(tensor, cur, stats);
+    CompressedLinear next = handed_over && m == methods_.back()
+                                ? m->compress_consuming(tensor, cur, std::move(*handed_over))
+                                : m->compress_after(tensor, cur, stats);
     // The chaining contract (linear_method.h): a stage keeps the mask of a pruning stage before it.
     LMP_CHECK(next.kind == m->produces() && (cur.mask.empty() || !next.mask.empty()), "compress: ", tensor,
               ": stage ", m->name(), " of ", name_, " returned a ", kind_name(next.kind), " linear",

@@ -27,12 +27,19 @@ class MethodChain {
   CompressedLinear::Kind produces() const { return methods_.back()->produces(); }
 
   // The most memory one run holds for an [out, in] linear (LinearMethod::scratch_bytes): the largest
-  // stage's, plus the previous stage's result while a later stage runs.
-  double scratch_bytes(int64_t out, int64_t in) const;
+  // stage's, plus the previous stage's result while a later stage runs; less what the last stage takes
+  // from the statistics when they are `handed_over` (run with an rvalue).
+  double scratch_bytes(int64_t out, int64_t in, bool handed_over = false) const;
   // Runs the stages on `weight` (f32 [out, in]); `tensor` is the canonical name, for errors.
   CompressedLinear run(const std::string& tensor, const Tensor& weight, const LinearStats& stats) const;
+  // The same with the statistics handed over to the last stage (LinearMethod::compress_consuming).
+  CompressedLinear run(const std::string& tensor, const Tensor& weight, LinearStats&& stats) const;
 
  private:
+  // `handed_over`: null, or `stats` itself, which the last stage may consume.
+  CompressedLinear run_stages(const std::string& tensor, const Tensor& weight, const LinearStats& stats,
+                              LinearStats* handed_over) const;
+
   std::vector<MethodSpec> stages_;
   std::vector<std::unique_ptr<LinearMethod>> methods_;
   std::string name_;

@@ -103,14 +103,15 @@ MemoryPlanInput plan_input(const Model& model, const RecipePlan& plan, const std
       int which = -1;
       for (const std::string& leaf : groups[g])
         if (const MethodChain* chain = plan.chain_for(names::layer(b, leaf + ".weight"), which))
-          in.scratch_bytes = std::max(in.scratch_bytes, chain->scratch_bytes(leaf_out(c, leaf), group_in(c, g)));
+          in.scratch_bytes = std::max(in.scratch_bytes, chain->scratch_bytes(leaf_out(c, leaf), group_in(c, g),
+                                                                             leaf == groups[g].back()));
     }
     in.stats_bytes = std::max(in.stats_bytes, block_stats);
   }
   if (head_chain) {
     const double vocab = double(c.vocab_size), dim = double(c.hidden_size);
     in.head_bytes = vocab * dim * 4 + stats_bytes(c.hidden_size, head_chain->needs()) +
-                    head_chain->scratch_bytes(c.vocab_size, c.hidden_size);
+                    head_chain->scratch_bytes(c.vocab_size, c.hidden_size, true);
   }
   return in;
 }
@@ -224,7 +225,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
     BlockWeights w = opt.keep_compressed ? model.block(b) : load_block_weights(model.checkpoint(), b);
     CompressedBlock out;
     out.index = b;
-    const GroupCompressor compress = [&](const std::vector<std::string>& leaves, const LinearStats& stats) {
+    const GroupCompressor compress = [&](const std::vector<std::string>& leaves, LinearStats& stats) {
       for (const std::string& leaf : leaves) {
         const std::string name = names::layer(b, leaf + ".weight");
         const MethodChain* chain = decide(name);
@@ -232,7 +233,9 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
         Tensor& weight = w.linear(leaf);
         check_finite("weight", name, weight.f32(), weight.numel());
         check_stats(name, stats);
-        CompressedLinear cl = chain->run(name, weight, stats);
+        // The group's last linear takes its statistics over (GPTQ factorizes the Hessian in place).
+        CompressedLinear cl = &leaf == &leaves.back() ? chain->run(name, weight, std::move(stats))
+                                                      : chain->run(name, weight, stats);
         weight = cl.weight;
         totals.add(cl);
         out.linears.emplace(leaf, std::move(cl));
@@ -267,9 +270,9 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
       const std::string name = names::lm_head();
       const Tensor& weight = model.lm_head();
       check_finite("weight", name, weight.f32(), weight.numel());
-      const LinearStats stats = head_stats(model, act, head_chain->needs());
+      LinearStats stats = head_stats(model, act, head_chain->needs());
       check_stats(name, stats);
-      CompressedLinear cl = head_chain->run(name, weight, stats);
+      CompressedLinear cl = head_chain->run(name, weight, std::move(stats));
       model.set_lm_head(cl.weight);
       totals.add(cl);
       if (head_sink) head_sink(cl);

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "compress/prune/obs_hessian.h"
+#include "compress/inverse_hessian.h"
 #include "compress/prune/prune_methods.h"
 #include "core/error.h"
 
@@ -89,15 +89,15 @@ double proxy_loss(const Tensor& w, const Tensor& q, const LinearStats& s) {
 
 // Algorithm 1 written plainly in f64: block masks from w²/d², then every column's error applied to all
 // later columns at once (no lazy batching).
-std::vector<double> unblocked_sweep(const Tensor& w, const ObsHessian& h, double sparsity,
+std::vector<double> unblocked_sweep(const Tensor& w, const InverseHessian& h, double sparsity,
                                     std::vector<uint8_t>& keep) {
   const int64_t out = w.dim(0), in = w.dim(1);
   std::vector<double> W(w.f32(), w.f32() + w.numel());
   for (int64_t j = 0; j < in; ++j)
-    if (h.dead[size_t(j)])
+    if (h.dead()[size_t(j)])
       for (int64_t r = 0; r < out; ++r) W[size_t(r * in + j)] = 0.0;
   keep.assign(size_t(out * in), 1);
-  auto u = [&](int64_t i, int64_t j) { return double(h.u[size_t(i * in + j)]); };
+  auto u = [&](int64_t i, int64_t j) { return double(h.u(i, j)); };
   for (int64_t i1 = 0; i1 < in; i1 += 128) {
     const int64_t i2 = std::min(i1 + 128, in), count = i2 - i1;
     std::vector<double> score(size_t(out * count));
@@ -176,39 +176,11 @@ TEST(PruneSparseGpt, ScaledIdentityHessianIsMagnitudeWithinEachBlock) {
   }
 }
 
-TEST(PruneSparseGpt, ObsHessianFactorsTheDampedInverse) {
-  const int64_t in = 40;
-  const LinearStats stats = random_stats(in, 100, 24, {5, 17});
-  const ObsHessian h = obs_hessian("sparsegpt", "w", stats, in, 0.01);
-  std::vector<double> H = stats.hessian;
-  double mean = 0.0;
-  for (int64_t j = 0; j < in; ++j) {
-    EXPECT_EQ(h.dead[size_t(j)], j == 5 || j == 17);
-    if (h.dead[size_t(j)]) H[size_t(j * in + j)] = 1.0;
-    mean += H[size_t(j * in + j)] / double(in);
-  }
-  for (int64_t j = 0; j < in; ++j) H[size_t(j * in + j)] += 0.01 * mean;
-  // (UᵀU)·H = I
-  for (int64_t i = 0; i < in; ++i)
-    for (int64_t j = 0; j < in; ++j) {
-      if (i > j) {
-        EXPECT_EQ(h.u[size_t(i * in + j)], 0.0f);
-      }
-      double hinv_h = 0.0;
-      for (int64_t k = 0; k < in; ++k) {
-        double hinv = 0.0;
-        for (int64_t t = 0; t <= std::min(i, k); ++t) hinv += double(h.u[size_t(t * in + i)]) * h.u[size_t(t * in + k)];
-        hinv_h += hinv * H[size_t(k * in + j)];
-      }
-      EXPECT_NEAR(hinv_h, i == j ? 1.0 : 0.0, 2e-3) << i << "," << j;
-    }
-}
-
 TEST(PruneSparseGpt, MatchesAnUnblockedSweep) {
   const int64_t out = 24, in = 260;
   const Tensor w = random_weight(out, in, 25);
   const LinearStats stats = random_stats(in, 520, 26);
-  const ObsHessian h = obs_hessian("sparsegpt", "w", stats, in, 0.01);
+  const InverseHessian h = inverse_hessian("sparsegpt: w", stats, in, {});
   std::vector<uint8_t> keep;
   const std::vector<double> expect = unblocked_sweep(w, h, 0.5, keep);
   const CompressedLinear c = make_sparsegpt_method(unstructured(0.5))->compress("w", w, stats);

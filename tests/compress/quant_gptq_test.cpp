@@ -8,22 +8,17 @@
 #include <random>
 
 #include "compress/quant/gptq.h"
-#include "compress/quant/gptq_hinv.h"
+#include "compress/inverse_hessian.h"
 #include "compress/quant/quant_grid.h"
 #include "compress/quant/quant_methods.h"
 #include "compress/quant/rtn.h"
 #include "core/error.h"
+#include "test_util.h"
 
 namespace lmp {
 namespace {
 
-Tensor random_weight(int64_t out, int64_t in, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, 0.02f);
-  std::vector<float> v(size_t(out * in));
-  for (float& x : v) x = n(rng);
-  return Tensor::from_f32({out, in}, v);
-}
+using test::random_weight;
 
 // Correlated inputs: x = z · A with A a random mixing plus per-column scales (spread diag H).
 LinearStats correlated_stats(int64_t in, int64_t rows, uint32_t seed, int dead_col = -1) {
@@ -69,9 +64,7 @@ double proxy_loss(const Tensor& w, const Tensor& q, const LinearStats& s) {
   return total;
 }
 
-bool bit_equal(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
+bool bit_equal(const Tensor& a, const Tensor& b) { return test::bit_identical(a, b); }
 
 GptqOptions options(int bits, int64_t group, bool act_order = false, bool static_groups = false) {
   GptqOptions o;
@@ -170,9 +163,10 @@ TEST(QuantGptq, EightBitsIsNearlyLossless) {
 // Algorithm 1 without lazy blocks: every column's error updates all later columns at once.
 Tensor unblocked_gptq(const Tensor& w, const LinearStats& s, int bits, double damp) {
   const int64_t out = w.dim(0), in = w.dim(1);
-  std::vector<double> h(s.hessian);
-  for (double& v : h) v *= 2.0 / double(s.rows);
-  const std::vector<float> u = damped_inverse_cholesky_upper("ref", h, in, damp);
+  InverseHessianSpec spec;
+  spec.scale = 2.0 / double(s.rows);
+  spec.damp = damp;
+  const InverseHessian h = inverse_hessian("ref", s, in, spec);
   std::vector<float> ww(w.f32(), w.f32() + w.numel());
   Tensor q = Tensor::zeros(DType::F32, {out, in});
   const QuantConfig cfg{bits, false};
@@ -181,8 +175,8 @@ Tensor unblocked_gptq(const Tensor& w, const LinearStats& s, int bits, double da
     for (int64_t i = 0; i < in; ++i) {
       const float v = dequantize_code(quantize_code(ww[size_t(r * in + i)], p, cfg.maxq()), p);
       q.f32()[r * in + i] = v;
-      const float e = (ww[size_t(r * in + i)] - v) / u[size_t(i * in + i)];
-      for (int64_t j = i + 1; j < in; ++j) ww[size_t(r * in + j)] -= e * u[size_t(i * in + j)];
+      const float e = (ww[size_t(r * in + i)] - v) / h.u(i, i);
+      for (int64_t j = i + 1; j < in; ++j) ww[size_t(r * in + j)] -= e * h.u(i, j);
     }
   }
   return q;

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <vector>
 
-#include "compress/prune/obs_hessian.h"
+#include "compress/inverse_hessian.h"
 #include "compress/prune/prune_mask.h"
 #include "compress/prune/prune_methods.h"
 #include "compress/prune/prune_pattern.h"
@@ -28,13 +28,13 @@ int64_t align_down(int64_t size, int64_t m) { return m > 1 ? std::max(m, size - 
 // The column sweep over Wᵀ [in, out]: column j of W is the contiguous row j of `wt`.
 struct Sweep {
   const PrunePattern& pattern;
-  const std::vector<float>& u;  // upper Cholesky factor of H⁻¹, [in, in]
+  const float* u;               // upper Cholesky factor of H⁻¹, [in, in]
   int64_t in, out;
   std::vector<float> wt;        // [in, out], updated in place into the pruned weight
   std::vector<uint8_t> keep;    // [in, out], 1 = kept
   std::vector<float> err;       // [block, out], scaled errors of the current block
 
-  float hinv(int64_t i, int64_t j) const { return u[size_t(i * in + j)]; }
+  float hinv(int64_t i, int64_t j) const { return u[i * in + j]; }
 
   // Scores w²/[H⁻¹]_jj² of columns [c0, c0 + width) as [out, width] row-major; keep from mask_*.
   std::vector<float> scores(int64_t c0, int64_t width) const {
@@ -97,7 +97,7 @@ struct Sweep {
   // Wᵀ[to0, to1) -= H⁻¹[from0, from1) x [to0, to1))ᵀ · Err[from0, from1)   (one GEMM).
   void propagate(int64_t i1, int64_t from0, int64_t from1, int64_t to0, int64_t to1) {
     if (to1 <= to0 || from1 <= from0) return;
-    gemm_tn(to1 - to0, out, from1 - from0, &u[size_t(from0 * in + to0)], in,
+    gemm_tn(to1 - to0, out, from1 - from0, u + from0 * in + to0, in,
             &err[size_t((from0 - i1) * out)], out, &wt[size_t(to0 * out)], out, -1.0f, 1.0f);
   }
 
@@ -125,27 +125,43 @@ class SparseGptMethod : public LinearMethod {
   std::string name() const override { return "sparsegpt"; }
   uint32_t needs() const override { return kStatHessian; }
   Kind produces() const override { return Kind::Sparse; }
-  // The damped Hessian (f64) and its inverse factor (f32, obs_hessian.h); the transposed working
-  // weights, the keep mask and the result with its mask.
+  // The inverse-Hessian factor (f64, narrowed in place to f32: compress/inverse_hessian.h); the
+  // transposed working weights, the keep mask and the result with its mask.
   double scratch_bytes(int64_t out, int64_t in) const override {
-    return double(in) * double(in) * (8 + 4 + 4) + double(out) * double(in) * (4 + 1 + 4 + 1);
+    return double(in) * double(in) * 8 + double(out) * double(in) * (4 + 1 + 4 + 1);
   }
 
   CompressedLinear compress(const std::string& tensor, const Tensor& weight,
                             const LinearStats& stats) const override {
+    return prune(tensor, weight, stats, nullptr);
+  }
+  CompressedLinear compress_consuming(const std::string& tensor, const CompressedLinear& prev,
+                                      LinearStats&& stats) const override {
+    if (prev.kind != Kind::Dense) return compress_after(tensor, prev, stats);
+    return prune(tensor, prev.weight, stats, &stats);
+  }
+  double handover_bytes(int64_t in) const override { return double(in) * double(in) * 8; }
+
+ private:
+  // `handed_over`: null, or `stats` itself, whose Hessian becomes the factor's buffer.
+  CompressedLinear prune(const std::string& tensor, const Tensor& weight, const LinearStats& stats,
+                         LinearStats* handed_over) const {
     check_prunable(name(), tensor, weight, pattern_);
     const int64_t out = weight.dim(0), in = weight.dim(1);
-    const ObsHessian h = obs_hessian(name(), tensor, stats, in, damp_);
+    InverseHessianSpec spec;
+    spec.damp = damp_;  // only relative sizes matter: Σ xᵀx unscaled (the reference's 2/n cancels)
+    const std::string where = name() + ": " + tensor;
+    const InverseHessian h = handed_over ? inverse_hessian(where, std::move(handed_over->hessian), in, spec)
+                                         : inverse_hessian(where, stats, in, spec);
     const int64_t block = align_down(block_, pattern_.m), sub = align_down(kSubBlock, pattern_.m);
-    Sweep s{pattern_, h.u, in, out, transposed(weight.f32(), out, in),
+    Sweep s{pattern_, h.u(), in, out, transposed(weight.f32(), out, in),
             std::vector<uint8_t>(size_t(in * out), 1), std::vector<float>(size_t(block * out))};
     for (int64_t j = 0; j < in; ++j)
-      if (h.dead[size_t(j)]) std::fill_n(&s.wt[size_t(j * out)], out, 0.0f);
+      if (h.dead()[size_t(j)]) std::fill_n(&s.wt[size_t(j * out)], out, 0.0f);
     for (int64_t i1 = 0; i1 < in; i1 += block) s.sweep_block(i1, std::min(i1 + block, in), sub);
     return result(s);
   }
 
- private:
   static CompressedLinear result(const Sweep& s) {
     Tensor w = Tensor::from_f32({s.out, s.in}, transposed(s.wt.data(), s.in, s.out));
     Tensor mask = Tensor::zeros(DType::U8, {s.out, s.in});

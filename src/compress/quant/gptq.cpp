@@ -1,7 +1,7 @@
 // GPTQ (Frantar et al., ICLR 2023), Algorithm 1 with lazy batch updates (§4 step 2) and the Cholesky
 // inverse (step 3), following IST-DASLab/gptq fasterquant: dead columns, damp, act-order, dynamic or
-// static groups. Deviations: H and its factor in f64 (gptq_hinv.cpp); act-order ties keep column order
-// (stable sort; torch.argsort is unstable, ties are measure-zero in real Hessians).
+// static groups. Deviations: H and its factor in f64 (compress/inverse_hessian.h); act-order ties keep
+// column order (stable sort; torch.argsort is unstable, ties are measure-zero in real Hessians).
 // With a mask (a recipe's pruner before GPTQ): masked weights are quantized to exactly 0 in the sweep,
 // as SparseGPT's joint sparsification & quantization does (Frantar & Alistarh 2023, §"Joint
 // Sparsification & Quantization": q = quant(w · mask) inside the OBS sweep). The difference: there the
@@ -14,7 +14,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "compress/quant/gptq_hinv.h"
+#include "compress/inverse_hessian.h"
 #include "compress/quant/quant_grid.h"
 #include "core/error.h"
 #include "linalg/gemm.h"
@@ -23,47 +23,25 @@ namespace lmp {
 
 namespace {
 
-// H = 2/n Σ xᵀx as the reference accumulates it (n = rows here, sequences there: the scale only moves
-// the weight of the unit diagonal given to dead columns in mean(diag H); damping is relative).
-std::vector<double> scaled_hessian(const std::string& name, const LinearStats& stats, int64_t in) {
-  LMP_CHECK(int64_t(stats.hessian.size()) == in * in, "gptq: ", name, ": Hessian has ",
-            stats.hessian.size(), " entries, expected ", in * in, " (in = ", in, ")");
-  LMP_CHECK(stats.rows > 0, "gptq: ", name, ": Hessian accumulated from 0 rows, expected > 0");
-  std::vector<double> h(stats.hessian);
-  const double s = 2.0 / double(stats.rows);
-  for (size_t i = 0; i < h.size(); ++i) {
-    LMP_CHECK(std::isfinite(h[i]), "gptq: ", name, ": non-finite Hessian entry [", int64_t(i) / in,
-              ", ", int64_t(i) % in, "] = ", h[i]);
-    h[i] *= s;
-  }
-  return h;
+// Columns that never saw a non-zero input: W[:, j] = 0 (as the reference; their H_jj is 1).
+void zero_dead_columns(const std::vector<uint8_t>& dead, std::vector<float>& w, int64_t out, int64_t in) {
+  for (int64_t j = 0; j < in; ++j)
+    if (dead[size_t(j)])
+      for (int64_t r = 0; r < out; ++r) w[size_t(r * in + j)] = 0.0f;
 }
 
-// Columns that never saw a non-zero input: H_jj = 1, W[:, j] = 0 (as the reference).
-void fix_dead_columns(std::vector<double>& h, std::vector<float>& w, int64_t out, int64_t in) {
-  for (int64_t j = 0; j < in; ++j) {
-    if (h[size_t(j * in + j)] != 0.0) continue;
-    h[size_t(j * in + j)] = 1.0;
-    for (int64_t r = 0; r < out; ++r) w[size_t(r * in + j)] = 0.0f;
-  }
-}
-
-std::vector<int64_t> act_order_perm(const std::vector<double>& h, int64_t in, bool act_order) {
+// Columns by decreasing diag(H) under act-order (stable: ties keep column order), else as they are.
+std::vector<int64_t> act_order_perm(const std::string& where, const LinearStats& stats, int64_t in,
+                                    double scale, bool act_order) {
   std::vector<int64_t> perm(static_cast<size_t>(in));
   std::iota(perm.begin(), perm.end(), 0);
-  if (act_order)
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
-      return h[size_t(a * in + a)] > h[size_t(b * in + b)];
-    });
+  if (!act_order) return perm;
+  const std::vector<double> d = prepared_diagonal(where, stats, in, scale);
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return d[size_t(a)] > d[size_t(b)]; });
   return perm;
 }
 
-void permute(std::vector<double>& h, std::vector<float>& w, int64_t out, int64_t in,
-             const std::vector<int64_t>& perm) {
-  std::vector<double> hp(h.size());
-  for (int64_t i = 0; i < in; ++i)
-    for (int64_t j = 0; j < in; ++j) hp[size_t(i * in + j)] = h[size_t(perm[i] * in + perm[j])];
-  h.swap(hp);
+void permute_columns(std::vector<float>& w, int64_t out, int64_t in, const std::vector<int64_t>& perm) {
   std::vector<float> row(static_cast<size_t>(in));
   for (int64_t r = 0; r < out; ++r) {
     float* wr = w.data() + r * in;
@@ -77,7 +55,7 @@ struct GptqRun {
   const GptqOptions& opt;
   int64_t out, in;
   std::vector<float> w;                  // [out, in], updated block by block
-  std::vector<float> hinv;               // [in, in] upper factor
+  InverseHessian factor;                // upper factor of H⁻¹, permuted
   std::vector<int64_t> perm;
   QuantGrid grid;
   std::vector<uint8_t> codes;            // [out, in], permuted
@@ -116,7 +94,7 @@ struct GptqRun {
 
   void quantize_column(int64_t pos, float* col, float* err) {
     const std::vector<QuantParams>& p = params_at(pos);
-    const float d = hinv[size_t(pos * in + pos)];
+    const float d = factor.u(pos, pos);
     const int maxq = opt.cfg.maxq();
     for (int64_t r = 0; r < out; ++r) {
       const bool pruned = !keep.empty() && !keep[size_t(r * in + pos)];
@@ -137,13 +115,13 @@ struct GptqRun {
       float* err = e1t.data() + i * out;
       quantize_column(i1 + i, w1t.data() + i * out, err);
       for (int64_t j = i + 1; j < count; ++j) {
-        const float h = hinv[size_t((i1 + i) * in + i1 + j)];
+        const float h = factor.u(i1 + i, i1 + j);
         float* cj = w1t.data() + j * out;
         for (int64_t r = 0; r < out; ++r) cj[r] -= h * err[r];
       }
     }
     if (i2 < in)  // W[:, i2:] -= Err1 · Hinv[i1:i2, i2:]
-      gemm_tn(out, in - i2, count, e1t.data(), out, hinv.data() + i1 * in + i2, in, w.data() + i2, in,
+      gemm_tn(out, in - i2, count, e1t.data(), out, factor.u() + i1 * in + i2, in, w.data() + i2, in,
               -1.0f, 1.0f);
   }
 
@@ -186,10 +164,9 @@ CompressedLinear finish(GptqRun& run) {
   return c;
 }
 
-}  // namespace
-
-CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
-                               const GptqOptions& opt, const Tensor& mask) {
+// `handed_over`: null, or `stats` itself, whose Hessian becomes the factor's buffer.
+CompressedLinear quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
+                          LinearStats* handed_over, const GptqOptions& opt, const Tensor& mask) {
   const int64_t out = w.dim(0), in = w.dim(1);
   GptqRun run{opt, out, in, std::vector<float>(w.f32(), w.f32() + w.numel()), {}, {},
               make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}, {}, {}};
@@ -197,8 +174,18 @@ CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const L
     find_params_rows(run.w.data(), out, in, 0, in, opt.cfg, run.row_params);
     for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, 0, run.row_params[size_t(r)]);
   }
-  std::vector<double> h = scaled_hessian(name, stats, in);
-  fix_dead_columns(h, run.w, out, in);
+  LMP_CHECK(stats.rows > 0, "gptq: ", name, ": Hessian accumulated from 0 rows, expected > 0");
+  // H = 2/n Σ xᵀx as the reference accumulates it (n = rows here, sequences there: the scale only moves
+  // the weight of the unit diagonal given to dead columns in mean(diag H); damping is relative).
+  const std::string where = "gptq: " + name;
+  InverseHessianSpec hs;
+  hs.scale = 2.0 / double(stats.rows);
+  hs.damp = opt.damp;
+  run.perm = act_order_perm(where, stats, in, hs.scale, opt.act_order);
+  if (opt.act_order) hs.order = run.perm;
+  run.factor = handed_over ? inverse_hessian(where, std::move(handed_over->hessian), in, hs)
+                           : inverse_hessian(where, stats, in, hs);
+  zero_dead_columns(run.factor.dead(), run.w, out, in);
   if (opt.group > 0 && opt.static_groups) {
     for (int64_t c0 = 0, g = 0; c0 < in; c0 += opt.group, ++g) {
       run.static_params.emplace_back();
@@ -207,9 +194,7 @@ CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const L
       for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, g, run.static_params.back()[size_t(r)]);
     }
   }
-  run.perm = act_order_perm(h, in, opt.act_order);
-  if (opt.act_order) permute(h, run.w, out, in, run.perm);
-  run.hinv = damped_inverse_cholesky_upper(name, h, in, opt.damp);
+  if (opt.act_order) permute_columns(run.w, out, in, run.perm);
   run.keep = permuted_mask(name, mask, out, in, run.perm);
   run.codes.assign(size_t(out * in), 0);
   run.deq.assign(size_t(out * in), 0.0f);
@@ -217,6 +202,18 @@ CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const L
   CompressedLinear c = finish(run);
   c.mask = mask;  // the sweep held the pruned weights at the zero point's code
   return c;
+}
+
+}  // namespace
+
+CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
+                               const GptqOptions& opt, const Tensor& mask) {
+  return quantize(name, w, stats, nullptr, opt, mask);
+}
+
+CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, LinearStats&& stats,
+                               const GptqOptions& opt, const Tensor& mask) {
+  return quantize(name, w, stats, &stats, opt, mask);
 }
 
 }  // namespace lmp

@@ -27,5 +27,8 @@ struct GptqOptions {
 // were 0, and the result carries the mask (codes of pruned weights = the zero point).
 CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
                                const GptqOptions& opt, const Tensor& mask = Tensor());
+// The same with the statistics handed over: the Hessian is factorized in its own buffer (no in² copy).
+CompressedLinear gptq_quantize(const std::string& name, const Tensor& w, LinearStats&& stats,
+                               const GptqOptions& opt, const Tensor& mask = Tensor());
 
 }  // namespace lmp

@@ -20,10 +20,10 @@ class GptqMethod : public LinearMethod {
     return quantize(name, weight, stats, Tensor());
   }
   Kind produces() const override { return Kind::Quantized; }
-  // The damped Hessian (f64) and its inverse factor with the inversion's work copy (f32, gptq_hinv.h);
-  // the working, dequantized and result weights (f32) and the codes.
+  // The inverse-Hessian factor (f64, narrowed in place to f32: compress/inverse_hessian.h); the
+  // working, dequantized and result weights (f32) and the codes.
   double scratch_bytes(int64_t out, int64_t in) const override {
-    return double(in) * double(in) * (8 + 4 + 4) + double(out) * double(in) * (3 * 4 + 1);
+    return double(in) * double(in) * 8 + double(out) * double(in) * (3 * 4 + 1);
   }
   bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
   // After a pruner: the sweep holds the pruned weights at 0 (gptq.h).
@@ -32,11 +32,22 @@ class GptqMethod : public LinearMethod {
     if (prev.kind != Kind::Sparse) return LinearMethod::compress_after(name, prev, stats);
     return quantize(name, prev.weight, stats, prev.mask);
   }
+  CompressedLinear compress_consuming(const std::string& name, const CompressedLinear& prev,
+                                      LinearStats&& stats) const override {
+    if (prev.kind != Kind::Sparse && prev.kind != Kind::Dense) return compress_after(name, prev, stats);
+    check_weight("gptq", name, prev.weight);
+    return gptq_quantize(name, prev.weight, std::move(stats), options(), prev.mask);
+  }
+  double handover_bytes(int64_t in) const override { return double(in) * double(in) * 8; }
 
  private:
   CompressedLinear quantize(const std::string& name, const Tensor& weight, const LinearStats& stats,
                             const Tensor& mask) const {
     check_weight("gptq", name, weight);
+    return gptq_quantize(name, weight, stats, options(), mask);
+  }
+
+  GptqOptions options() const {
     GptqOptions opt;
     opt.cfg = quant_config(spec_);
     opt.group = spec_.group;
@@ -44,7 +55,7 @@ class GptqMethod : public LinearMethod {
     opt.static_groups = spec_.static_groups;
     opt.damp = spec_.damp;
     opt.block_size = spec_.block_size;
-    return gptq_quantize(name, weight, stats, opt, mask);
+    return opt;
   }
 
   MethodSpec spec_;
