@@ -34,6 +34,7 @@ namespace {
 struct CompressArgs {
   CommonOptions common;
   std::string model, out, calib, format = "hf", dtype, sequential, nm, tokenizer, gguf_type = "f16", recipe_file;
+  std::string max_memory, scratch_dir;
   std::vector<std::string> ignore;
   MethodSpec spec;
   CLI::Option* method_opt = nullptr;
@@ -55,6 +56,26 @@ void parse_nm(const std::string& s, MethodSpec& spec) {
   } catch (const std::exception&) {
     fail("compress: --nm must look like N:M (e.g. 2:4), found '", s, "'");
   }
+}
+
+// --max-memory: MiB, or a size with a binary unit (900M, 12G, 1.5T); empty or 0: what the machine has.
+double memory_budget_mb(const std::string& s) {
+  if (s.empty()) return 0;
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = s.substr(used);
+  const double scale = unit.empty() || unit == "M" || unit == "MB" || unit == "MiB" ? 1
+                       : unit == "G" || unit == "GB" || unit == "GiB"            ? 1024
+                       : unit == "T" || unit == "TB" || unit == "TiB"            ? 1024 * 1024
+                                                                                 : 0;
+  LMP_CHECK(used > 0 && scale > 0 && std::isfinite(v) && v >= 0, "compress: --max-memory must be a size such as "
+            "900M, 12G or 1.5T (a plain number is MiB), found '", s, "'");
+  return v * scale;
 }
 
 // The export of one run: its writer behind a sink. Checks what can be checked before any work.
@@ -285,6 +306,7 @@ nlohmann::json json_report(const CompressArgs& a, const Recipe& recipe, const Pi
           {"sequential", r.sequential}, {"bpw_ideal_codes", r.bpw_codes}, {"bpw_ideal_total", r.bpw_total},
           {"sparsity", r.sparsity}, {"linears", r.linears}, {"ignored", r.ignored}, {"params", r.params},
           {"seconds", r.seconds}, {"peak_rss_mb", peak_rss_mb()}, {"memory_plan_mb", r.memory_plan_mb},
+          {"spilled_mb", r.spilled_mb},
           {"resumed_blocks", r.resumed_blocks}, {"output", a.out}, {"format", a.format},
           {"threads", num_threads()}, {"blas", blas_description()}};
   j["bpw"] = disk.bpw_linears();  // bytes on disk × 8 / weights of the compressed linears
@@ -407,6 +429,7 @@ int run_compress(CompressArgs& a) {
             a.refine.batch);
   LMP_CHECK(a.refine.epochs == 0 || a.format != "gguf", "compress: --refine-epochs changes the norms, which the gguf "
             "export does not write yet: use --format hf or lmp");
+  const double budget_mb = memory_budget_mb(a.max_memory);
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};
@@ -420,6 +443,9 @@ int run_compress(CompressArgs& a) {
   po.include_head = a.include_head;
   po.keep_compressed = false;  // the writer has each block; nothing after needs it
   po.sink_block_bytes = writer_block_bytes(a, model.config());
+  po.max_memory_mb = budget_mb;
+  po.spill_dir = !a.scratch_dir.empty() ? a.scratch_dir
+                                        : std::filesystem::absolute(std::filesystem::path(a.out)).parent_path().string();
   if (a.refine.epochs > 0) po.refine = a.refine;
   const std::unique_ptr<ResumeStore> resume = make_resume(a, resume_fingerprint(a, calib, recipe, eq));
   po.resume = resume.get();
@@ -500,6 +526,11 @@ Runner add_compress_command(CLI::App& app) {
   cmd->add_option("--ignore", a->ignore, "Skip linears whose canonical name matches this regex (repeatable; with --recipe, added "
                   "after its overrides)");
   cmd->add_option("--batch-samples", a->batch_samples, "Calibration samples per forward batch")->capture_default_str();
+  cmd->add_option("--max-memory", a->max_memory, "Memory budget, e.g. 12G (a plain number is MiB; default: what the "
+                  "machine has available). Over it, sub-layer outputs are recomputed, then the calibration "
+                  "activations spill to a scratch file (same output)");
+  cmd->add_option("--scratch-dir", a->scratch_dir, "Where spilled activations go (an unlinked file; default: the "
+                  "output's parent directory)");
   cmd->add_option("--refine-epochs", a->refine.epochs, "Block refinement (AA-SVD): after each block's linears, train "
                   "its factors and norms for E passes over the calibration set so that the block reproduces the "
                   "original block's outputs (reference: 25; 0 = off)")

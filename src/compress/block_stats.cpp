@@ -17,6 +17,14 @@ const std::vector<std::vector<std::string>>& block_linear_groups() {
   return g;
 }
 
+void CalibActivations::release_rows(int64_t r0, int64_t rows) const {
+  const int64_t total = n * seq;
+  if (total <= 0) return;
+  const size_t width = x.size() / size_t(total);
+  x.release(size_t(r0) * width, size_t(rows) * width);
+  x_orig.release(size_t(r0) * width, size_t(rows) * width);
+}
+
 namespace {
 
 // Calls fn(samples, row_offset, rows) for each batch of samples.
@@ -25,6 +33,7 @@ void for_each_batch(const CalibActivations& a, Fn&& fn) {
   for (int64_t s0 = 0; s0 < a.n; s0 += a.batch) {
     const int64_t ns = std::min(a.batch, a.n - s0);
     fn(ns, s0 * a.seq, ns * a.seq);
+    a.release_rows(s0 * a.seq, ns * a.seq);
   }
 }
 
@@ -215,7 +224,7 @@ void run_block_whole(const Model& model, int64_t layer, BlockWeights& w, CalibAc
   LinearStats s_qkv(dim, flags[0]), s_o(qd, flags[1]), s_gu(dim, flags[2]), s_down(inter, flags[3]);
   std::vector<float> x, norm, attn, mlp;
   for_each_batch(act, [&](int64_t ns, int64_t r0, int64_t rows) {  // one forward, original weights
-    x.assign(act.x.begin() + r0 * dim, act.x.begin() + (r0 + rows) * dim);
+    x.assign(act.x.data() + r0 * dim, act.x.data() + (r0 + rows) * dim);
     norm.resize(size_t(rows * dim));
     attn.resize(size_t(rows * qd));
     mlp.resize(size_t(rows * inter));

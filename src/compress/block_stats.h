@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compress/linear_stats.h"
+#include "io/float_store.h"
 #include "model/block_weights.h"
 #include "model/model.h"
 
@@ -24,8 +25,8 @@ namespace lmp {
 using GroupCompressor = std::function<void(const std::vector<std::string>& leaves, LinearStats& stats)>;
 
 struct CalibActivations {
-  std::vector<float> x;       // [n·seq, hidden]: the block's input, replaced by its output
-  std::vector<float> x_orig;  // [n·seq, hidden] or empty: the original model's stream, advanced likewise
+  FloatStore x;       // [n·seq, hidden]: the block's input, replaced by its output
+  FloatStore x_orig;  // [n·seq, hidden] or empty: the original model's stream, advanced likewise
   int64_t n = 0, seq = 0;     // samples, tokens per sample
   int64_t batch = 8;          // samples per batch
   // "linear" sequencing keeps each row's attention output and MLP hidden state between the steps that
@@ -33,6 +34,8 @@ struct CalibActivations {
   // third more forward work) when memory says no.
   bool keep_sublayer_outputs = true;
   bool tracks_orig() const { return !x_orig.empty(); }
+  // After a batch: spilled streams let go of its rows (they stay in the scratch file).
+  void release_rows(int64_t r0, int64_t rows) const;
 };
 
 // The four input groups of a block in sequential order: {q,k,v}, {o}, {gate,up}, {down}.

@@ -56,12 +56,20 @@ MemoryPlan plan_compress_memory(const MemoryPlanInput& in) {
   p.sublayer = sublayer;
   p.keep_sublayer = p.available <= 0 || p.total() <= 0.8 * p.available;
   if (!p.keep_sublayer) p.sublayer = 0;  // recomputed per batch: within the workspace
+  p.spill = p.available > 0 && p.total() > 0.9 * p.available;
+  if (p.spill) {  // one batch of each stream resident, the rest in the scratch file's page cache
+    p.spilled = p.activations + p.orig_stream;
+    const double resident = batch_rows * dim * 4 * kMiB;
+    p.activations = resident;
+    p.orig_stream = in.orig ? resident : 0;
+  }
   return p;
 }
 
 void print_memory_plan(const MemoryPlan& p, int64_t n, int64_t seq) {
   std::fprintf(stderr, "compress: memory plan %.0f MB: process %.0f, activations %.0f (%lld x %lld tokens)",
                p.total(), p.baseline, p.activations, (long long)n, (long long)seq);
+  if (p.spill) std::fprintf(stderr, " (%.0f MB of streams spilled to a scratch file: over %.0f MB)", p.spilled, p.available);
   if (p.orig_stream > 0)
     std::fprintf(stderr, " + original stream %.0f + its linear inputs %.0f", p.orig_stream, p.orig_inputs);
   if (p.sublayer > 0) std::fprintf(stderr, ", sub-layer buffers %.0f", p.sublayer);

@@ -26,7 +26,7 @@ struct MemoryPlanInput {
   double head_bytes = 0;              // --include-head: the f32 head and its statistics
   double sink_bytes = 0;              // what the writer holds for one block
   double baseline_mb = 0;             // the process before the run (current_rss_mb)
-  double available_mb = 0;            // what the machine can give (available_memory_mb; 0 = unknown)
+  double available_mb = 0;            // the budget: --max-memory, or what the machine has (0 = unknown)
 };
 
 // MiB each.
@@ -35,6 +35,10 @@ struct MemoryPlan {
   double block = 0, blocks_kept = 0, stats = 0, scratch = 0, head = 0, sink = 0;
   double available = 0;
   bool keep_sublayer = true;  // false: sub-layer outputs are recomputed (they do not fit)
+  // The calibration streams live in a scratch file (they do not fit even then): `activations` and
+  // `orig_stream` count the batch resident at a time, `spilled` the bytes on disk.
+  bool spill = false;
+  double spilled = 0;
   double total() const;
 };
 

@@ -164,13 +164,13 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   mi.keep_compressed = opt.keep_compressed;
   mi.sink_bytes = opt.sink_block_bytes;
   mi.baseline_mb = current_rss_mb();
-  mi.available_mb = available_memory_mb();
+  mi.available_mb = opt.max_memory_mb > 0 ? opt.max_memory_mb : available_memory_mb();
   const MemoryPlan mem = plan_compress_memory(mi);
   if (Progress::enabled()) print_memory_plan(mem, n, seq);
   if (mem.available > 0 && mem.total() > mem.available)
-    std::fprintf(stderr, "compress: warning: the memory plan (%.0f MB) exceeds the %.0f MB available; expect swapping "
-                 "or the kernel's OOM killer (fewer calibration samples shrink the activations, --batch-samples the "
-                 "batch)\n", mem.total(), mem.available);
+    std::fprintf(stderr, "compress: warning: the memory plan (%.0f MB) exceeds the %.0f MB %s; expect swapping "
+                 "or the kernel's OOM killer (--batch-samples shrinks the batch)\n", mem.total(), mem.available,
+                 opt.max_memory_mb > 0 ? "of --max-memory" : "available");
 
   LMP_CHECK(!opt.resume || !opt.keep_compressed, "compress: resuming needs keep_compressed off (the saved blocks "
             "go to the sink, not back into the model)");
@@ -180,12 +180,20 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   act.seq = seq;
   act.batch = std::max<int64_t>(1, opt.batch_samples);
   act.keep_sublayer_outputs = mem.keep_sublayer;
-  act.x.resize(size_t(n * seq * c.hidden_size));
-  if (orig) act.x_orig.resize(act.x.size());  // a method anchored to the original model: carry its stream too
+  const auto stream = [&] {
+    const size_t floats = size_t(n * seq * c.hidden_size);
+    return mem.spill ? FloatStore::spilled(floats, opt.spill_dir, "compress") : FloatStore::in_memory(floats);
+  };
+  act.x = stream();
+  if (orig) act.x_orig = stream();  // a method anchored to the original model: carry its stream too
   if (first > 0) {
     opt.resume->load_stream(act);
   } else {
-    model.embed(ids, act.x.data());
+    for (int64_t r0 = 0; r0 < n * seq; r0 += act.batch * seq) {  // batch by batch: a spilled stream stays out
+      const int64_t rows = std::min(act.batch * seq, n * seq - r0);
+      model.embed(std::span<const int32_t>(ids).subspan(size_t(r0), size_t(rows)), act.x.data() + r0 * c.hidden_size);
+      act.release_rows(r0, rows);
+    }
     if (orig) act.x_orig = act.x;
   }
 
@@ -241,7 +249,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
         out.linears.emplace(leaf, std::move(cl));
       }
     };
-    std::vector<float> x_in;  // the block's shifted inputs, when it is refined
+    FloatStore x_in;  // the block's shifted inputs, when it is refined
     if (opt.refine) x_in = act.x;
     // Per input group, the union of the statistics its linears' chains need.
     if (sequential == "linear") run_block_staged(model, b, w, act, flags[size_t(b)], compress);
@@ -288,6 +296,7 @@ PipelineReport compress_model(Model& model, const std::vector<int32_t>& ids, int
   r.params = totals.params;
   r.refine = std::move(refined);
   r.memory_plan_mb = mem.total();
+  r.spilled_mb = mem.spilled;
   r.resumed_blocks = first;
   if (totals.params > 0) {
     r.bpw_codes = totals.codes_bits / double(totals.params);

@@ -51,6 +51,11 @@ struct PipelineOptions {
   // interrupted run (compress/resume.h): those are handed to the sink as they were saved. Needs
   // keep_compressed false.
   ResumeStore* resume = nullptr;
+  // The memory budget in MiB (0: what the machine has available). When the plan does not fit it, the
+  // sub-layer outputs are recomputed, and if it still does not fit, the calibration streams spill to a
+  // scratch file in `spill_dir` (io/float_store.h; docs/memory.md).
+  double max_memory_mb = 0;
+  std::string spill_dir = ".";
 };
 
 // The recipe compress_model runs for `opt`: opt.recipe or the one-stage recipe of opt.spec, with
@@ -88,6 +93,7 @@ struct PipelineReport {
   int64_t params = 0;                                  // parameters of the compressed linears
   std::vector<BlockRefineSummary> refine;              // per block, when PipelineOptions::refine
   double memory_plan_mb = 0;                           // the plan's peak (compress/memory_plan.h)
+  double spilled_mb = 0;                               // calibration streams kept in a scratch file
   int64_t resumed_blocks = 0;                          // blocks an interrupted run had finished
 };
 

@@ -108,12 +108,13 @@ CompressedBlock ResumeStore::block(int64_t b) const {
 void ResumeStore::load_stream(CalibActivations& act) const {
   const std::string p = path(stream_);
   const SafetensorsFile f = read_safetensors(p);
-  const auto restore = [&](const char* name, std::vector<float>& dst) {
+  const auto restore = [&](const char* name, FloatStore& dst) {
     LMP_CHECK(f.find(name), "compress: ", p, " has no tensor ", name);
     const Tensor t = f.tensor(name);
     LMP_CHECK(t.dtype() == DType::F32 && size_t(t.numel()) == dst.size(), "compress: ", p, ": ", name, " holds ",
               t.numel(), " ", dtype_name(t.dtype()), " values, expected ", dst.size(), " F32 (n·seq·hidden)");
     std::memcpy(dst.data(), t.data(), t.nbytes());
+    dst.release(0, dst.size());
   };
   restore("x", act.x);
   if (act.tracks_orig()) restore("x_orig", act.x_orig);
@@ -126,13 +127,14 @@ void ResumeStore::save(const CompressedBlock& block, const CalibActivations& act
   LMP_CHECK(!ec, "compress: cannot create the resume directory ", dir_, ": ", ec.message());
   write_block_record(path(block_record_name(block.index)), block);
   const int64_t rows = act.n * act.seq, hidden = rows ? int64_t(act.x.size()) / rows : 0;
-  const auto view = [&](const std::vector<float>& v) {
+  const auto view = [&](const FloatStore& v) {
     return Tensor::view(DType::F32, {rows, hidden}, v.data(), nullptr);
   };
   std::vector<std::pair<std::string, Tensor>> stream = {{"x", view(act.x)}};
   if (act.tracks_orig()) stream.emplace_back("x_orig", view(act.x_orig));
   const std::string next = stream_name(done_ + 1);
   write_safetensors(path(next), stream, {{"blocks_done", std::to_string(done_ + 1)}});
+  act.release_rows(0, act.n * act.seq);
   if (refine) refine_.push_back(*refine);
   write_manifest(next);
   if (!stream_.empty()) fs::remove(path(stream_), ec);

@@ -86,4 +86,45 @@ TEST(MemoryPlan, LmpExportPeakFlatInDepth) {
   EXPECT_LE(deep.peak, 1.1 * shallow.peak) << "4 blocks: " << shallow.peak << " MB, 16 blocks: " << deep.peak;
 }
 
+// --max-memory below what the calibration stream needs: the stream spills to a scratch file, the peak
+// drops by about its size (one batch stays resident) and the output is the same, byte for byte.
+TEST(MemoryPlan, ActivationsSpillUnderMaxMemoryWithTheSameOutput) {
+  const std::string dir = lmp::test::temp_dir("memplan-spill");
+  const std::string cmd = std::string(LMP_RANDOM_LLAMA_PATH) + " " + dir + "/model --layers 2 --hidden 512 "
+                          "--intermediate 1024 --heads 8 --kv-heads 8 --vocab " + std::to_string(kVocab) +
+                          " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::mt19937 rng(11);
+  lmp::Tensor t = lmp::Tensor::zeros(lmp::DType::I32, {64, 512});  // 64 x 512 x 512 floats: 64 MiB a stream
+  auto* ids = static_cast<int32_t*>(t.mutable_data());
+  for (int64_t i = 0; i < t.numel(); ++i) ids[i] = int32_t(rng() % kVocab);
+  lmp::write_safetensors(dir + "/calib.safetensors", {{"input_ids", t}}, {});
+  const auto run = [&](const std::string& out, const std::string& extra) {
+    const auto r = run_cli("compress " + dir + "/model -o " + dir + "/" + out + " --method gptq --bits 4 --group 128 "
+                           "--sequential block --calib " + dir + "/calib.safetensors --format gptq --force --json -q " +
+                           extra);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const nlohmann::json resident = run("resident", ""), spilled = run("spilled", "--max-memory 1 --scratch-dir " + dir);
+  EXPECT_EQ(resident.at("spilled_mb").get<double>(), 0.0);
+  EXPECT_NEAR(spilled.at("spilled_mb").get<double>(), 64.0, 0.5);
+  const double saved = resident.at("peak_rss_mb").get<double>() - spilled.at("peak_rss_mb").get<double>();
+  std::printf("spill: peak %.0f MB resident (plan %.0f MB), %.0f MB spilled (plan %.0f MB)\n",
+              resident.at("peak_rss_mb").get<double>(), resident.at("memory_plan_mb").get<double>(),
+              spilled.at("peak_rss_mb").get<double>(), spilled.at("memory_plan_mb").get<double>());
+  EXPECT_GE(saved, 32.0) << "spilling a 64 MiB stream saved only " << saved << " MB of peak";
+  // The plan drops by the stream less one batch (8 of 64 samples), and stays as close to the peak.
+  const double plan_drop = resident.at("memory_plan_mb").get<double>() - spilled.at("memory_plan_mb").get<double>();
+  EXPECT_NEAR(plan_drop, 56.0, 1.0);
+  EXPECT_LE(spilled.at("peak_rss_mb").get<double>() / spilled.at("memory_plan_mb").get<double>(),
+            resident.at("peak_rss_mb").get<double>() / resident.at("memory_plan_mb").get<double>() + 0.1);
+  for (const char* f : {"model.safetensors", "config.json", "quantize_config.json"})
+    EXPECT_EQ(lmp::test::read_file(dir + "/resident/" + f), lmp::test::read_file(dir + "/spilled/" + f)) << f;
+  const auto bad = run_cli("compress " + dir + "/model -o " + dir + "/x --method rtn --max-memory 12X");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("compress: --max-memory must be a size such as 900M, 12G or 1.5T (a plain number is MiB), "
+                         "found '12X'"), std::string::npos) << bad.err;
+}
+
 }  // namespace

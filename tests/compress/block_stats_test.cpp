@@ -101,7 +101,7 @@ class BlockStats : public ::testing::Test {
     act_.n = kSamples;
     act_.seq = kSeq;
     act_.batch = kBatch;
-    act_.x.resize(size_t(kSamples * kSeq * model_->config().hidden_size));
+    act_.x = FloatStore::in_memory(size_t(kSamples * kSeq * model_->config().hidden_size));
     model_->embed(random_ids(*model_, 7), act_.x.data());
     act_.x_orig = act_.x;
   }
@@ -110,7 +110,7 @@ class BlockStats : public ::testing::Test {
   // streams' outputs. `stats_weights` are the weights the statistics' forward uses for groups < g.
   void check(int64_t layer, bool staged) {
     const Model& m = *model_;
-    std::vector<float> x = act_.x, x_orig = act_.x_orig;
+    std::vector<float> x = act_.x.to_vector(), x_orig = act_.x_orig.to_vector();
     const BlockRun r = run(m, layer, act_, staged);
     std::vector<float> x_stats = x;
     const auto shift = group_inputs(m, layer, staged ? r.compressed : m.block(layer), x_stats);
@@ -127,8 +127,8 @@ class BlockStats : public ::testing::Test {
     }
     std::vector<float> out = x;
     group_inputs(m, layer, r.compressed, out);  // the compressed block's output
-    expect_close(act_.x, out, "shift stream output");
-    expect_close(act_.x_orig, x_orig, "orig stream output");
+    expect_close(act_.x.to_vector(), out, "shift stream output");
+    expect_close(act_.x_orig.to_vector(), x_orig, "orig stream output");
   }
 
   std::unique_ptr<Model> model_;
@@ -154,9 +154,30 @@ TEST_F(BlockStats, RecomputingSubLayerOutputsGivesTheSameResults) {
       EXPECT_EQ(kept.stats.at(g.front()).hessian, recomputed.stats.at(g.front()).hessian) << g.front();
       EXPECT_EQ(kept.stats.at(g.front()).cross, recomputed.stats.at(g.front()).cross) << g.front();
     }
-    EXPECT_EQ(act_.x, low.x) << "block " << layer;
-    EXPECT_EQ(act_.x_orig, low.x_orig) << "block " << layer;
+    EXPECT_EQ(act_.x.to_vector(), low.x.to_vector()) << "block " << layer;
+    EXPECT_EQ(act_.x_orig.to_vector(), low.x_orig.to_vector()) << "block " << layer;
   }
+}
+
+// --max-memory's last resort: both streams in a scratch file, released batch by batch.
+TEST_F(BlockStats, SpilledStreamsGiveTheSameResults) {
+  CalibActivations spilled = act_;
+  const std::string dir = test::temp_dir("block-stats-spill");
+  spilled.x = FloatStore::spilled(act_.x.size(), dir, "test");
+  spilled.x_orig = FloatStore::spilled(act_.x.size(), dir, "test");
+  std::copy_n(act_.x.data(), act_.x.size(), spilled.x.data());
+  std::copy_n(act_.x_orig.data(), act_.x.size(), spilled.x_orig.data());
+  ASSERT_TRUE(spilled.x.is_spilled() && spilled.x_orig.is_spilled());
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    const BlockRun mem = run(*model_, layer, act_, true), file = run(*model_, layer, spilled, true);
+    for (const auto& g : block_linear_groups())
+      EXPECT_EQ(mem.stats.at(g.front()).hessian, file.stats.at(g.front()).hessian) << g.front();
+    EXPECT_EQ(act_.x.to_vector(), spilled.x.to_vector()) << "block " << layer;
+    EXPECT_EQ(act_.x_orig.to_vector(), spilled.x_orig.to_vector()) << "block " << layer;
+  }
+  const CalibActivations copy = spilled;  // copies stay spilled
+  EXPECT_TRUE(copy.x.is_spilled());
+  EXPECT_EQ(copy.x.to_vector(), spilled.x.to_vector());
 }
 
 TEST_F(BlockStats, CrossTermEqualsHessianWhileTheStreamsAgree) {
@@ -166,8 +187,8 @@ TEST_F(BlockStats, CrossTermEqualsHessianWhileTheStreamsAgree) {
 }
 
 TEST_F(BlockStats, OrigStreamIsOnlyCarriedWhenAsked) {
-  act_.x_orig.clear();
-  std::vector<float> x = act_.x;
+  act_.x_orig = FloatStore();
+  const FloatStore x = act_.x;
   const BlockRun r = run(*model_, 0, act_, true, kStatHessian);
   EXPECT_TRUE(r.stats.at("mlp.down_proj").cross.empty());
   EXPECT_TRUE(act_.x_orig.empty());
