@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "compress/inverse_hessian.h"
@@ -24,10 +25,10 @@ namespace lmp {
 namespace {
 
 // Columns that never saw a non-zero input: W[:, j] = 0 (as the reference; their H_jj is 1).
-void zero_dead_columns(const std::vector<uint8_t>& dead, std::vector<float>& w, int64_t out, int64_t in) {
+void zero_dead_columns(const std::vector<uint8_t>& dead, float* w, int64_t out, int64_t in) {
   for (int64_t j = 0; j < in; ++j)
     if (dead[size_t(j)])
-      for (int64_t r = 0; r < out; ++r) w[size_t(r * in + j)] = 0.0f;
+      for (int64_t r = 0; r < out; ++r) w[r * in + j] = 0.0f;
 }
 
 // Columns by decreasing diag(H) under act-order (stable: ties keep column order), else as they are.
@@ -41,11 +42,15 @@ std::vector<int64_t> act_order_perm(const std::string& where, const LinearStats&
   return perm;
 }
 
-void permute_columns(std::vector<float>& w, int64_t out, int64_t in, const std::vector<int64_t>& perm) {
+// Row by row: w[r, j] <- w[r, perm[j]] (to the permuted order), or w[r, perm[j]] <- w[r, j] (`back`).
+void permute_columns(float* w, int64_t out, int64_t in, const std::vector<int64_t>& perm, bool back = false) {
   std::vector<float> row(static_cast<size_t>(in));
   for (int64_t r = 0; r < out; ++r) {
-    float* wr = w.data() + r * in;
-    for (int64_t j = 0; j < in; ++j) row[size_t(j)] = wr[perm[size_t(j)]];
+    float* wr = w + r * in;
+    for (int64_t j = 0; j < in; ++j) {
+      if (back) row[size_t(perm[size_t(j)])] = wr[j];
+      else row[size_t(j)] = wr[perm[size_t(j)]];
+    }
     std::copy(row.begin(), row.end(), wr);
   }
 }
@@ -54,12 +59,11 @@ void permute_columns(std::vector<float>& w, int64_t out, int64_t in, const std::
 struct GptqRun {
   const GptqOptions& opt;
   int64_t out, in;
-  std::vector<float> w;                  // [out, in], updated block by block
-  InverseHessian factor;                // upper factor of H⁻¹, permuted
+  Tensor weight;                         // [out, in] f32: updated block by block; each finished block
+  float* w;                              // holds its dequantized values (the result, once un-permuted)
+  InverseHessian factor;                 // upper factor of H⁻¹, permuted
   std::vector<int64_t> perm;
-  QuantGrid grid;
-  std::vector<uint8_t> codes;            // [out, in], permuted
-  std::vector<float> deq;                // [out, in], permuted
+  QuantGrid grid;                        // codes written in the original column order
   std::vector<QuantParams> row_params;   // group -1: from the original W
   std::vector<std::vector<QuantParams>> static_params;
   std::vector<QuantParams> dyn_params;
@@ -68,7 +72,7 @@ struct GptqRun {
 
   // Dynamic group params of columns [c0, c1): from w, pruned weights counted as the 0 they will be.
   void find_group_params(int64_t c0, int64_t c1) {
-    if (keep.empty()) return find_params_rows(w.data(), out, in, c0, c1, opt.cfg, dyn_params);
+    if (keep.empty()) return find_params_rows(w, out, in, c0, c1, opt.cfg, dyn_params);
     const int64_t width = c1 - c0;
     masked.resize(size_t(out * width));
     for (int64_t r = 0; r < out; ++r)
@@ -92,28 +96,32 @@ struct GptqRun {
     return dyn_params;
   }
 
-  void quantize_column(int64_t pos, float* col, float* err) {
+  // Quantizes column `pos` (col [out]): its codes into the grid, its dequantized values into deq [out].
+  void quantize_column(int64_t pos, const float* col, float* deq, float* err) {
     const std::vector<QuantParams>& p = params_at(pos);
     const float d = factor.u(pos, pos);
     const int maxq = opt.cfg.maxq();
+    uint8_t* codes = static_cast<uint8_t*>(grid.codes.mutable_data()) + perm[size_t(pos)];
     for (int64_t r = 0; r < out; ++r) {
       const bool pruned = !keep.empty() && !keep[size_t(r * in + pos)];
       const float q = pruned ? p[size_t(r)].zero : quantize_code(col[r], p[size_t(r)], maxq);
       const float v = pruned ? 0.0f : dequantize_code(q, p[size_t(r)]);
-      codes[size_t(r * in + pos)] = uint8_t(q);
-      deq[size_t(r * in + pos)] = v;
+      codes[r * in] = uint8_t(q);
+      deq[r] = v;
       err[r] = (col[r] - v) / d;
     }
   }
 
   // One lazy block [i1, i2): columns transposed to rows of w1t [count, out] for contiguous updates.
-  void run_block(int64_t i1, int64_t i2, std::vector<float>& w1t, std::vector<float>& e1t) {
+  // The block's dequantized columns go back into w once the block is done (d1t [count, out]).
+  void run_block(int64_t i1, int64_t i2, std::vector<float>& w1t, std::vector<float>& e1t,
+                 std::vector<float>& d1t) {
     const int64_t count = i2 - i1;
     for (int64_t i = 0; i < count; ++i)
-      for (int64_t r = 0; r < out; ++r) w1t[size_t(i * out + r)] = w[size_t(r * in + i1 + i)];
+      for (int64_t r = 0; r < out; ++r) w1t[size_t(i * out + r)] = w[r * in + i1 + i];
     for (int64_t i = 0; i < count; ++i) {
       float* err = e1t.data() + i * out;
-      quantize_column(i1 + i, w1t.data() + i * out, err);
+      quantize_column(i1 + i, w1t.data() + i * out, d1t.data() + i * out, err);
       for (int64_t j = i + 1; j < count; ++j) {
         const float h = factor.u(i1 + i, i1 + j);
         float* cj = w1t.data() + j * out;
@@ -121,14 +129,15 @@ struct GptqRun {
       }
     }
     if (i2 < in)  // W[:, i2:] -= Err1 · Hinv[i1:i2, i2:]
-      gemm_tn(out, in - i2, count, e1t.data(), out, factor.u() + i1 * in + i2, in, w.data() + i2, in,
-              -1.0f, 1.0f);
+      gemm_tn(out, in - i2, count, e1t.data(), out, factor.u() + i1 * in + i2, in, w + i2, in, -1.0f, 1.0f);
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t r = 0; r < out; ++r) w[r * in + i1 + i] = d1t[size_t(i * out + r)];
   }
 
   void run() {
     const int64_t bs = opt.block_size;
-    std::vector<float> w1t(size_t(bs * out)), e1t(size_t(bs * out));
-    for (int64_t i1 = 0; i1 < in; i1 += bs) run_block(i1, std::min(in, i1 + bs), w1t, e1t);
+    std::vector<float> w1t(size_t(bs * out)), e1t(size_t(bs * out)), d1t(size_t(bs * out));
+    for (int64_t i1 = 0; i1 < in; i1 += bs) run_block(i1, std::min(in, i1 + bs), w1t, e1t, d1t);
   }
 };
 
@@ -146,20 +155,12 @@ std::vector<uint8_t> permuted_mask(const std::string& name, const Tensor& mask, 
   return keep;
 }
 
+// The dequantized weight in the original column order, with the grid.
 CompressedLinear finish(GptqRun& run) {
-  const int64_t out = run.out, in = run.in;
-  Tensor weight = Tensor::zeros(DType::F32, {out, in});
-  uint8_t* codes = static_cast<uint8_t*>(run.grid.codes.mutable_data());
-  float* dst = weight.f32();
-  for (int64_t r = 0; r < out; ++r)
-    for (int64_t pos = 0; pos < in; ++pos) {
-      const int64_t j = run.perm[size_t(pos)];
-      codes[r * in + j] = run.codes[size_t(r * in + pos)];
-      dst[r * in + j] = run.deq[size_t(r * in + pos)];
-    }
+  if (run.opt.act_order) permute_columns(run.w, run.out, run.in, run.perm, true);
   CompressedLinear c;
   c.kind = CompressedLinear::Kind::Quantized;
-  c.weight = std::move(weight);
+  c.weight = std::move(run.weight);
   c.quant = std::move(run.grid);
   return c;
 }
@@ -168,10 +169,13 @@ CompressedLinear finish(GptqRun& run) {
 CompressedLinear quantize(const std::string& name, const Tensor& w, const LinearStats& stats,
                           LinearStats* handed_over, const GptqOptions& opt, const Tensor& mask) {
   const int64_t out = w.dim(0), in = w.dim(1);
-  GptqRun run{opt, out, in, std::vector<float>(w.f32(), w.f32() + w.numel()), {}, {},
-              make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}, {}, {}};
+  Tensor work = Tensor::zeros(DType::F32, {out, in});
+  std::memcpy(work.f32(), w.f32(), w.nbytes());
+  GptqRun run{opt, out, in, std::move(work), nullptr, {}, {},
+              make_quant_grid(out, in, opt.cfg.bits, opt.group, opt.cfg.sym), {}, {}, {}, {}, {}};
+  run.w = run.weight.f32();
   if (opt.group <= 0) {  // the reference finds per-row params before zeroing dead columns
-    find_params_rows(run.w.data(), out, in, 0, in, opt.cfg, run.row_params);
+    find_params_rows(run.w, out, in, 0, in, opt.cfg, run.row_params);
     for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, 0, run.row_params[size_t(r)]);
   }
   LMP_CHECK(stats.rows > 0, "gptq: ", name, ": Hessian accumulated from 0 rows, expected > 0");
@@ -189,15 +193,13 @@ CompressedLinear quantize(const std::string& name, const Tensor& w, const Linear
   if (opt.group > 0 && opt.static_groups) {
     for (int64_t c0 = 0, g = 0; c0 < in; c0 += opt.group, ++g) {
       run.static_params.emplace_back();
-      find_params_rows(run.w.data(), out, in, c0, std::min(in, c0 + opt.group), opt.cfg,
+      find_params_rows(run.w, out, in, c0, std::min(in, c0 + opt.group), opt.cfg,
                        run.static_params.back());
       for (int64_t r = 0; r < out; ++r) set_grid_params(run.grid, r, g, run.static_params.back()[size_t(r)]);
     }
   }
   if (opt.act_order) permute_columns(run.w, out, in, run.perm);
   run.keep = permuted_mask(name, mask, out, in, run.perm);
-  run.codes.assign(size_t(out * in), 0);
-  run.deq.assign(size_t(out * in), 0.0f);
   run.run();
   CompressedLinear c = finish(run);
   c.mask = mask;  // the sweep held the pruned weights at the zero point's code

@@ -20,10 +20,10 @@ class GptqMethod : public LinearMethod {
     return quantize(name, weight, stats, Tensor());
   }
   Kind produces() const override { return Kind::Quantized; }
-  // The inverse-Hessian factor (f64, narrowed in place to f32: compress/inverse_hessian.h); the
-  // working, dequantized and result weights (f32) and the codes.
+  // The inverse-Hessian factor (f64, narrowed in place to f32: compress/inverse_hessian.h); the working
+  // weight, which becomes the dequantized result (f32), and the codes.
   double scratch_bytes(int64_t out, int64_t in) const override {
-    return double(in) * double(in) * 8 + double(out) * double(in) * (3 * 4 + 1);
+    return double(in) * double(in) * 8 + double(out) * double(in) * (4 + 1);
   }
   bool accepts(Kind prev) const override { return prev == Kind::Dense || prev == Kind::Sparse; }
   // After a pruner: the sweep holds the pruned weights at 0 (gptq.h).
