@@ -21,17 +21,27 @@ int64_t shape_numel(const Shape& s) {
   return n;
 }
 
-Tensor Tensor::zeros(DType dtype, Shape shape) {
+Tensor Tensor::allocate(DType dtype, Shape shape, bool zero) {
   for (int64_t d : shape) LMP_CHECK(d >= 0, "tensor: negative dimension in shape ", shape_str(shape));
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   const size_t bytes = std::max<size_t>(t.nbytes(), 1);
-  auto buf = std::shared_ptr<uint8_t[]>(new uint8_t[bytes]());
+  auto buf = std::shared_ptr<uint8_t[]>(zero ? new uint8_t[bytes]() : new uint8_t[bytes]);
   t.data_ = buf.get();
   t.keep_ = std::shared_ptr<const void>(buf, buf.get());
   t.owned_ = true;
   return t;
+}
+
+Tensor Tensor::zeros(DType dtype, Shape shape) { return allocate(dtype, std::move(shape), true); }
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) { return allocate(dtype, std::move(shape), false); }
+
+Tensor Tensor::f32_buffer(Shape shape, Tensor reuse) {
+  if (reuse.owned_ && reuse.dtype_ == DType::F32 && reuse.shape_ == shape && reuse.keep_.use_count() == 1)
+    return reuse;
+  return uninitialized(DType::F32, std::move(shape));
 }
 
 Tensor Tensor::from_f32(Shape shape, std::vector<float> values) {

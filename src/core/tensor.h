@@ -20,6 +20,11 @@ class Tensor {
   Tensor() = default;
   // An owning, zero-filled tensor.
   static Tensor zeros(DType dtype, Shape shape);
+  // An owning tensor whose bytes are left as they are: for buffers the caller overwrites in full.
+  static Tensor uninitialized(DType dtype, Shape shape);
+  // A buffer to overwrite in full with f32 values of `shape`: `reuse` itself when it is an f32 tensor of
+  // that shape whose buffer nothing else shares (its pages already faulted in), else a new one.
+  static Tensor f32_buffer(Shape shape, Tensor reuse);
   // An owning f32 tensor holding `values` (size must equal the shape's element count).
   static Tensor from_f32(Shape shape, std::vector<float> values);
   // A read-only view; `owner` keeps the bytes alive (may be null for static memory).
@@ -46,6 +51,8 @@ class Tensor {
   Tensor reshaped(Shape shape) const;
 
  private:
+  static Tensor allocate(DType dtype, Shape shape, bool zero);
+
   DType dtype_ = DType::F32;
   Shape shape_;
   const void* data_ = nullptr;

@@ -117,13 +117,13 @@ Tensor Checkpoint::raw(const std::string& name) const {
   return Tensor::view(i.dtype, i.shape, e.data, e.owner);
 }
 
-Tensor Checkpoint::load_f32(const std::string& name) const {
+Tensor Checkpoint::load_f32(const std::string& name, Tensor reuse) const {
   const TensorInfo& i = info(name);
   const TensorEntry& e = impl_->tensors.at(name);
-  if (e.derived) return e.derived->load_f32();
+  if (e.derived) return e.derived->load_f32(std::move(reuse));
   LMP_CHECK(convertible_to_f32(i.dtype), "checkpoint ", path_, ": ", printable(name), ": dtype ", dtype_name(i.dtype),
             " cannot be converted to f32");
-  Tensor out = Tensor::zeros(DType::F32, i.shape);
+  Tensor out = Tensor::f32_buffer(i.shape, std::move(reuse));  // every value written below
   const int64_t n = out.numel();
   if (n == 0) return out;
   int64_t cols = i.shape.empty() ? 1 : i.shape.back();

@@ -64,8 +64,8 @@ class Checkpoint {
   // The stored bytes, unconverted (a view into the mapped file), with the canonical shape. Throws for
   // packed tensors, which have no such bytes.
   Tensor raw(const std::string& name) const;
-  // The tensor as f32 in canonical (HF) layout.
-  Tensor load_f32(const std::string& name) const;
+  // The tensor as f32 in canonical (HF) layout; converted into `reuse` when it fits (Tensor::f32_buffer).
+  Tensor load_f32(const std::string& name, Tensor reuse = Tensor()) const;
   // For a linear stored as two factors W = A·B (lmp lowrank): sets a [out, rank] and b [rank, in] (f32)
   // and returns true; false for every other tensor.
   bool load_factors(const std::string& name, Tensor& a, Tensor& b) const;

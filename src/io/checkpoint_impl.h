@@ -15,7 +15,8 @@ namespace lmp {
 class DerivedTensor {
  public:
   virtual ~DerivedTensor() = default;
-  virtual Tensor load_f32() const = 0;  // canonical shape, f32
+  // Canonical shape, f32; into `reuse` when it fits and the loader writes every value (Tensor::f32_buffer).
+  virtual Tensor load_f32(Tensor reuse) const = 0;
   // A linear stored as two factors (lmp lowrank): sets a [out, rank], b [rank, in] (f32); false otherwise.
   virtual bool load_factors(Tensor& a, Tensor& b) const { return false; }
   virtual std::string packing() const = 0;  // "gptq 4-bit": for inspect and messages

@@ -42,7 +42,7 @@ class GptqLinear final : public DerivedTensor {
   GptqLinear(const Parts& p, const Geometry& g, std::vector<int32_t> g_idx, const GptqConfig& q)
       : qweight_(*p.qweight), qzeros_(*p.qzeros), scales_(*p.scales), g_idx_(std::move(g_idx)), geo_(g),
         bits_(q.bits), v2_(q.v2()) {}
-  Tensor load_f32() const override;
+  Tensor load_f32(Tensor reuse) const override;
   std::string packing() const override { return "gptq " + std::to_string(bits_) + "-bit"; }
 
  private:
@@ -78,11 +78,11 @@ std::vector<float> GptqLinear::group_params(bool zeros) const {
   return v;
 }
 
-Tensor GptqLinear::load_f32() const {
+Tensor GptqLinear::load_f32(Tensor reuse) const {
   const int64_t in = geo_.in, out = geo_.out, per = gptq_per_word(bits_);
   const std::vector<float> scale = group_params(false), zero = group_params(true);
   const std::vector<int32_t> qw = words(qweight_, in / per * out);
-  Tensor w = Tensor::zeros(DType::F32, {out, in});
+  Tensor w = Tensor::f32_buffer({out, in}, std::move(reuse));  // every value written below
   float* dst = w.f32();
   for (int64_t jw = 0; jw < in / per; ++jw)  // one row of words: `per` consecutive inputs of every output
     for (int64_t r = 0; r < out; ++r)

@@ -78,7 +78,7 @@ class LmpLinear final : public DerivedTensor {
   LmpLinear(LmpRecord r, std::string dir, std::string name, Parts p, std::vector<int32_t> g_idx)
       : rec_(std::move(r)), dir_(std::move(dir)), name_(std::move(name)), parts_(std::move(p)),
         g_idx_(std::move(g_idx)) {}
-  Tensor load_f32() const override;
+  Tensor load_f32(Tensor reuse) const override;
   bool load_factors(Tensor& a, Tensor& b) const override;
   // "lmp int3 g128": one label per kind of coding, so that inspect's per-dtype counts group them (the
   // bytes of one linear are its info().nbytes).
@@ -126,8 +126,8 @@ bool LmpLinear::load_factors(Tensor& a, Tensor& b) const {
   return true;
 }
 
-Tensor LmpLinear::load_f32() const {
-  Tensor w = Tensor::zeros(DType::F32, {rec_.out, rec_.in});
+Tensor LmpLinear::load_f32(Tensor /*reuse*/) const {
+  Tensor w = Tensor::zeros(DType::F32, {rec_.out, rec_.in});  // zeros: not every code kind writes every value
   if (rec_.codes == LmpCodes::LowRank) {
     const std::vector<float> a = floats(parts_.a), b = floats(parts_.b);
     lmp_lowrank_product(a.data(), b.data(), rec_.out, rec_.rank, rec_.in, w.f32());

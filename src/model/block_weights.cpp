@@ -28,25 +28,25 @@ size_t BlockWeights::nbytes() const {
   return n;
 }
 
-BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t b, bool factored) {
+BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t b, bool factored, BlockWeights reuse) {
   const ModelConfig& c = ckpt.config();
-  auto load = [&](const std::string& leaf) { return ckpt.load_f32(names::layer(b, leaf)); };
+  auto load = [&](const std::string& leaf, Tensor& old) { return ckpt.load_f32(names::layer(b, leaf), std::move(old)); };
   BlockWeights w;
-  w.attn_norm = load("input_layernorm.weight");
-  w.ffn_norm = load("post_attention_layernorm.weight");
+  w.attn_norm = load("input_layernorm.weight", reuse.attn_norm);
+  w.ffn_norm = load("post_attention_layernorm.weight", reuse.ffn_norm);
   for (const std::string& leaf : names::block_linears()) {
     LowRankFactors f;
     if (factored && ckpt.load_factors(names::layer(b, leaf + ".weight"), f.a, f.b))
       w.factors[leaf] = std::move(f);
     else
-      w.linear(leaf) = load(leaf + ".weight");
+      w.linear(leaf) = load(leaf + ".weight", reuse.linear(leaf));
   }
   if (c.attention_bias) {
-    w.q_bias = load("self_attn.q_proj.bias");
-    w.k_bias = load("self_attn.k_proj.bias");
-    w.v_bias = load("self_attn.v_proj.bias");
+    w.q_bias = load("self_attn.q_proj.bias", reuse.q_bias);
+    w.k_bias = load("self_attn.k_proj.bias", reuse.k_bias);
+    w.v_bias = load("self_attn.v_proj.bias", reuse.v_bias);
   }
-  if (c.o_proj_bias) w.o_bias = load("self_attn.o_proj.bias");
+  if (c.o_proj_bias) w.o_bias = load("self_attn.o_proj.bias", reuse.o_bias);
   LMP_CHECK(!c.mlp_bias, "model: mlp_bias=true is not supported yet (", ckpt.path(), ")");
   return w;
 }

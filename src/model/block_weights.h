@@ -30,6 +30,9 @@ struct BlockWeights {
 
 // `factored`: linears the checkpoint stores as two factors go into `factors` (their dense tensor left
 // empty); otherwise every linear is dense (factored ones as their product).
-BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t block, bool factored = false);
+// `reuse`: a block of the same shapes whose buffers are no longer needed (the one streamed before): its
+// tensors are converted into in place, sparing the allocation and the page faults.
+BlockWeights load_block_weights(const Checkpoint& ckpt, int64_t block, bool factored = false,
+                                BlockWeights reuse = {});
 
 }  // namespace lmp

@@ -50,7 +50,12 @@ const BlockWeights& Model::block(int64_t b) const {
   LMP_CHECK(b >= 0 && b < config().num_layers, "model: block ", b, " out of range [0, ",
             config().num_layers, ")");
   auto& slot = blocks_[size_t(b)];
-  if (!slot) slot = std::make_unique<BlockWeights>(load_block_weights(ckpt_, b, factored_));
+  if (!slot) {
+    BlockWeights reuse;
+    if (spare_) reuse = std::move(*spare_);
+    spare_.reset();
+    slot = std::make_unique<BlockWeights>(load_block_weights(ckpt_, b, factored_, std::move(reuse)));
+  }
   return *slot;
 }
 
@@ -104,7 +109,7 @@ void Model::logits(const float* x, int64_t rows, float* out) const {
 void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) const {
   for (int64_t b = 0; b < config().num_layers; ++b) {
     block_forward(config(), block(b), rope_, b, x, shape, cache, ws_);
-    if (stream_blocks_) release_block(b);
+    if (stream_blocks_) spare_ = std::move(blocks_[size_t(b)]);  // its buffers take the next block
   }
 }
 

@@ -44,6 +44,21 @@ TEST(ModelParity, LmSLogitsMatchTransformersOnFourPrompts) {
   }
 }
 
+// Streaming converts each block into the buffers of the one before (Model::spare_): two passes give the
+// logits of a model that keeps its blocks, bit for bit.
+TEST(ModelParity, StreamedBlocksReuseBuffersAndGiveTheSameLogits) {
+  LMP_REQUIRE_SHARED();
+  const Model kept = Model::open(test::shared_path("models/lm-s"));
+  Model streamed = Model::open(test::shared_path("models/lm-s"));
+  streamed.set_stream_blocks(true);
+  const SafetensorsFile ref = read_safetensors(test::shared_path("reference/lm-s.logits.safetensors"));
+  for (int k = 0; k < 2; ++k) {
+    const std::vector<int32_t> ids = ids_of(ref.tensor("prompt" + std::to_string(k) + ".input_ids"));
+    const BatchShape shape{1, int64_t(ids.size()), {}};
+    EXPECT_EQ(kept.forward(ids, shape), streamed.forward(ids, shape)) << "prompt " << k;
+  }
+}
+
 class TinyModelParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TinyModelParity, LogitsMatchTransformers) {
