@@ -111,6 +111,7 @@ void Model::forward_blocks(float* x, const BatchShape& shape, KVCache* cache) co
     block_forward(config(), block(b), rope_, b, x, shape, cache, ws_);
     if (stream_blocks_) spare_ = std::move(blocks_[size_t(b)]);  // its buffers take the next block
   }
+  spare_.reset();  // not held beside the head: the next pass allocates one block afresh
 }
 
 std::vector<float> Model::forward(std::span<const int32_t> ids, const BatchShape& shape,

@@ -80,7 +80,7 @@ class Model {
   mutable std::vector<std::unique_ptr<BlockWeights>> blocks_;
   bool stream_blocks_ = false;
   // Streaming: the block just run, whose f32 buffers the next block is converted into (no allocation,
-  // no page faults: a 7B block is 0.8 GB of fresh pages otherwise).
+  // no page faults: a 7B block is 0.8 GB of fresh pages otherwise); dropped after the last block.
   mutable std::unique_ptr<BlockWeights> spare_;
   bool factored_ = false;
   mutable BlockWorkspace ws_;
