@@ -104,9 +104,7 @@ void HfWriter::flush_complete_shards() {
 
 void HfWriter::write_shard(const std::string& shard) {
   std::vector<SafetensorsSource> tensors;
-  const SpillFile* f = spill_.get();
-  for (const auto& [name, slot] : pending_[shard])
-    tensors.push_back({name, slot.dtype, slot.shape, [f, s = slot] { return f->load(s); }});
+  for (const auto& [name, slot] : pending_[shard]) tensors.push_back(spill_->source(name, slot));
   write_safetensors_from(tmp_ + "/" + shard, tensors, {{"format", "pt"}});
   for (const auto& [name, slot] : pending_[shard]) spill_->discard(slot);
   pending_.erase(shard);

@@ -87,11 +87,6 @@ Tensor LmpWriter::stored(const std::string& name) const {
   return stored_as_is(name) ? in_.raw(name) : in_.load_f32(name);
 }
 
-SafetensorsSource LmpWriter::spilled(const std::string& name, const SpillFile::Slot& s) const {
-  const SpillFile* f = spill_.get();
-  return {name, s.dtype, s.shape, [f, s] { return f->load(s); }};
-}
-
 // Every tensor of the file by name (plain ones counted in total_weights, coded ones in linear_* too), each
 // read when it is written; their records go into `meta`.
 std::vector<SafetensorsSource> LmpWriter::file_tensors(std::map<std::string, std::string>& meta) {
@@ -105,12 +100,12 @@ std::vector<SafetensorsSource> LmpWriter::file_tensors(std::map<std::string, std
     const TensorInfo& t = in_.info(name);
     plain({name, stored_as_is(name) ? t.dtype : DType::F32, t.shape, [this, name] { return stored(name); }});
   }
-  for (const auto& [name, slot] : plain_) plain(spilled(name, slot));
+  for (const auto& [name, slot] : plain_) plain(spill_->source(name, slot));
   for (const auto& [name, l] : coded_) {
     meta[kLmpRecordPrefix + name] = l.meta.dump();
     for (const auto& [part, slot] : l.parts) {
       LMP_CHECK(!all.count(part), "export lmp: ", part, " (a part of ", name, ") is also a tensor of the input");
-      all.emplace(part, spilled(part, slot));
+      all.emplace(part, spill_->source(part, slot));
     }
     sizes_.linear_weights += uint64_t(l.weights);
     sizes_.total_weights += uint64_t(l.weights);

@@ -65,7 +65,6 @@ class LmpWriter {
   void put(const std::string& name, const CompressedLinear& c);
   bool stored_as_is(const std::string& name) const;  // the input's bytes fit safetensors as they are
   Tensor stored(const std::string& name) const;       // the input's tensor as the file stores it
-  SafetensorsSource spilled(const std::string& name, const SpillFile::Slot& s) const;
   std::vector<SafetensorsSource> file_tensors(std::map<std::string, std::string>& meta);
   void write_config() const;
 

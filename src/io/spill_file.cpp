@@ -36,7 +36,7 @@ SpillFile::Slot SpillFile::append(const Tensor& t) {
 }
 
 Tensor SpillFile::load(const Slot& s) const {
-  Tensor t = Tensor::zeros(s.dtype, s.shape);
+  Tensor t = Tensor::uninitialized(s.dtype, s.shape);  // every byte read below
   auto* p = static_cast<uint8_t*>(t.mutable_data());
   for (size_t done = 0, n = t.nbytes(); done < n;) {
     const ssize_t k = ::pread(fd_, p + done, n - done, off_t(s.offset + done));
@@ -45,6 +45,10 @@ Tensor SpillFile::load(const Slot& s) const {
     if (k > 0) done += size_t(k);
   }
   return t;
+}
+
+SafetensorsSource SpillFile::source(const std::string& name, const Slot& s) const {
+  return {name, s.dtype, s.shape, [this, s] { return load(s); }};
 }
 
 void SpillFile::discard(const Slot& s) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "io/safetensors.h"
 
 namespace lmp {
 
@@ -28,6 +29,9 @@ class SpillFile {
   Slot append(const Tensor& t);
   // An owning copy of what append() wrote.
   Tensor load(const Slot& s) const;
+  // A source for write_safetensors_from that loads the slot when the file is written (this file must
+  // outlive the write).
+  SafetensorsSource source(const std::string& name, const Slot& s) const;
   // Gives the slot's disk space back (a hole punched in the file) once it is no longer needed.
   void discard(const Slot& s);
   uint64_t bytes() const { return size_; }
