@@ -430,6 +430,8 @@ int run_compress(CompressArgs& a) {
   LMP_CHECK(a.refine.epochs == 0 || a.format != "gguf", "compress: --refine-epochs changes the norms, which the gguf "
             "export does not write yet: use --format hf or lmp");
   const double budget_mb = memory_budget_mb(a.max_memory);
+  LMP_CHECK(a.scratch_dir.empty() || std::filesystem::is_directory(a.scratch_dir), "compress: --scratch-dir '",
+            a.scratch_dir, "' is not a directory");
   CalibSet calib;
   if (!a.calib.empty()) calib = read_calib_set(a.calib, model.config().vocab_size);
   else calib = CalibSet{1, 1, {model.config().bos_token_id >= 0 ? model.config().bos_token_id : 0}, {}, {}};

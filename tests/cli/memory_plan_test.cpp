@@ -125,6 +125,10 @@ TEST(MemoryPlan, ActivationsSpillUnderMaxMemoryWithTheSameOutput) {
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("compress: --max-memory must be a size such as 900M, 12G or 1.5T (a plain number is MiB), "
                          "found '12X'"), std::string::npos) << bad.err;
+  const auto no_dir = run_cli("compress " + dir + "/model -o " + dir + "/x --method rtn --scratch-dir " + dir + "/none");
+  EXPECT_NE(no_dir.code, 0);
+  EXPECT_NE(no_dir.err.find("compress: --scratch-dir '" + dir + "/none' is not a directory"), std::string::npos)
+      << no_dir.err;
 }
 
 }  // namespace
